@@ -1,0 +1,67 @@
+/*
+ * cli.h - what the subcommands of tlsward(1) share: the invocation
+ * context, the subcommand entry points and common helpers.
+ *
+ * Runs in: the CLI (as the administrator who runs it, usually root).
+ *
+ * Exit statuses, for every subcommand:
+ *   0  success (for all-default-*: everything is at its default)
+ *   1  failure (for all-default-*: something is not at its default)
+ *   2  usage error (unknown subcommand or option, wrong arguments)
+ * Messages go to stderr as "tlsward: fatal: ..." / "tlsward: warning: ...";
+ * machine-readable output (PEM, TLSA, parameters) goes to stdout.
+ */
+#ifndef TLSWARD_CLI_H
+#define TLSWARD_CLI_H
+
+#include "conf.h"
+
+#define CLI_EXIT_OK	0
+#define CLI_EXIT_FAIL	1
+#define CLI_EXIT_USAGE	2
+
+/* The invocation: global options, before the subcommand. */
+struct cli {
+	const char	*dir;		/* configuration directory (resolved) */
+	int		 verbose;	/* -v count */
+};
+
+/* A subcommand. argv[0] is the subcommand name; options are parsed with
+ * getopt(3) (optind is reset by the caller). "--help" as the first
+ * argument is handled by the dispatcher, which prints the usage line and
+ * the help text below. Returns an exit status. */
+typedef int cli_cmd_fn(struct cli *cli, int argc, char **argv);
+
+struct cli_cmd {
+	const char	*name;
+	cli_cmd_fn	*fn;
+	const char	*usage;		/* options and arguments, one line */
+	const char	*help;		/* what it does, a few lines */
+};
+
+/* The subcommand table (cli/main.c), ending with a NULL name. */
+extern const struct cli_cmd cli_cmds[];
+
+/* Prints "usage: tlsward [-c DIR] [-v] NAME USAGE" to stderr and returns
+ * CLI_EXIT_USAGE. */
+int	cli_usage(const char *name);
+
+/* Loads the configuration of cli->dir; on error prints it (fatal) and
+ * returns NULL. Warnings about unknown parameters are not printed here
+ * (only "tlsward check" reports them). */
+struct conf *cli_conf_load(const struct cli *cli);
+
+/* Subcommands. */
+int	cmd_enable_client(struct cli *, int, char **);
+int	cmd_enable_server(struct cli *, int, char **);
+int	cmd_all_default_client(struct cli *, int, char **);
+int	cmd_all_default_server(struct cli *, int, char **);
+int	cmd_new_server_key(struct cli *, int, char **);
+int	cmd_new_server_cert(struct cli *, int, char **);
+int	cmd_deploy_server_cert(struct cli *, int, char **);
+int	cmd_output_server_csr(struct cli *, int, char **);
+int	cmd_output_server_tlsa(struct cli *, int, char **);
+int	cmd_config(struct cli *, int, char **);
+int	cmd_check(struct cli *, int, char **);
+
+#endif

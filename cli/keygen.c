@@ -1,0 +1,1 @@
+/* cli/keygen.c: placeholder while the module is being written; replaced before the first commit. */

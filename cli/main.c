@@ -1,0 +1,177 @@
+/*
+ * main.c - tlsward(1): global options, then one subcommand.
+ *
+ * Runs in: the CLI, as the administrator. Reads the configuration
+ * directory chosen by -c / $TLSWARD_CONFIG_DIR / the built-in default and
+ * dispatches to the subcommand table below.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "cli.h"
+#include "log.h"
+
+const struct cli_cmd cli_cmds[] = {
+	{ "enable-client", cmd_enable_client, "[-r randsource]",
+	  "Enable opportunistic TLS in the SMTP client settings if they are all\n"
+	  "at their defaults; otherwise print suggested settings and change\n"
+	  "nothing." },
+	{ "enable-server", cmd_enable_server,
+	  "[-r randsource] [-a algorithm] [-b bits] [hostname ...]",
+	  "If the server TLS settings are all at their defaults, create a key\n"
+	  "and self-signed certificate, deploy them and enable opportunistic\n"
+	  "TLS; otherwise print suggested settings and change nothing." },
+	{ "new-server-key", cmd_new_server_key,
+	  "[-a algorithm] [-b bits] [hostname ...]",
+	  "Create a new private key and self-signed certificate without\n"
+	  "deploying them, and print the commands for the next steps." },
+	{ "new-server-cert", cmd_new_server_cert,
+	  "[-a algorithm] [-b bits] [hostname ...]",
+	  "Like new-server-key, but reuse the deployed key of that algorithm\n"
+	  "so that TLSA \"3 1 1\" records stay valid." },
+	{ "deploy-server-cert", cmd_deploy_server_cert, "certfile keyfile",
+	  "Check that the certificate matches the key, then configure them as\n"
+	  "the server pair for the key's algorithm." },
+	{ "output-server-csr", cmd_output_server_csr,
+	  "[-k keyfile] [hostname ...]",
+	  "Write a certificate signing request for the key to stdout." },
+	{ "output-server-tlsa", cmd_output_server_tlsa,
+	  "[-h hostname] [keyfile ...]",
+	  "Write DANE TLSA \"3 1 1\" records for the keys to stdout." },
+	{ "all-default-client", cmd_all_default_client, "",
+	  "Exit 0 if all SMTP client TLS settings are at their defaults, else 1." },
+	{ "all-default-server", cmd_all_default_server, "",
+	  "Exit 0 if all SMTP server TLS settings are at their defaults, else 1." },
+	{ "config", cmd_config,
+	  "[-n] [-d] [-x] [name ...] | -e 'name = value' ... | -X name ...",
+	  "Print parameters as postconf does (-n: only those set in main.cf,\n"
+	  "-d: defaults, -x: expanded), set them (-e) or remove them (-X)." },
+	{ "check", cmd_check, "",
+	  "Validate main.cf and the configured server keys and certificates;\n"
+	  "print one line per finding; exit 0 when there is no error." },
+	{ NULL, NULL, NULL, NULL },
+};
+
+static const struct cli_cmd *
+cmd_find(const char *name)
+{
+	const struct cli_cmd *c;
+
+	for (c = cli_cmds; c->name != NULL; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+int
+cli_usage(const char *name)
+{
+	const struct cli_cmd *c = cmd_find(name);
+
+	if (c != NULL)
+		fprintf(stderr, "usage: tlsward [-c DIR] [-v] %s%s%s\n",
+		    c->name, c->usage[0] ? " " : "", c->usage);
+	return CLI_EXIT_USAGE;
+}
+
+static void
+usage_all(FILE *fp)
+{
+	const struct cli_cmd *c;
+
+	fprintf(fp, "usage: tlsward [-c DIR] [-v] SUBCOMMAND [options] [args]\n"
+	    "       tlsward -V | --help | SUBCOMMAND --help\n\nsubcommands:\n");
+	for (c = cli_cmds; c->name != NULL; c++)
+		fprintf(fp, "  %-20s %s\n", c->name, c->usage);
+	fprintf(fp, "\n  -c DIR   configuration directory (default: "
+	    "$TLSWARD_CONFIG_DIR, else %s)\n  -v       more output\n",
+	    TLSWARD_CONFDIR);
+}
+
+static int
+cmd_help(const struct cli_cmd *c)
+{
+	printf("usage: tlsward [-c DIR] [-v] %s%s%s\n\n%s\n", c->name,
+	    c->usage[0] ? " " : "", c->usage, c->help);
+	return CLI_EXIT_OK;
+}
+
+struct conf *
+cli_conf_load(const struct cli *cli)
+{
+	struct conf *cf = conf_new(cli->dir);
+	char err[1024];
+
+	if (conf_load(cf, err, sizeof(err)) < 0) {
+		log_warnx("%s", err);
+		conf_free(cf);
+		return NULL;
+	}
+	return cf;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'H' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct cli_cmd *c;
+	struct cli cli = { NULL, 0 };
+	const char *dir_opt = NULL;
+	int ch, rc;
+
+	log_init("tlsward", LOG_TO_STDERR, 0);
+	/* "+": stop at the subcommand; its options are its own. */
+	while ((ch = getopt_long(argc, argv, "+c:vV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			dir_opt = optarg;
+			break;
+		case 'v':
+			cli.verbose++;
+			break;
+		case 'V':
+			printf("tlsward %s (%s)\n", PACKAGE_VERSION,
+			    OpenSSL_version(OPENSSL_VERSION));
+			return CLI_EXIT_OK;
+		case 'H':
+			usage_all(stdout);
+			return CLI_EXIT_OK;
+		default:
+			usage_all(stderr);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1) {
+		usage_all(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	if ((c = cmd_find(argv[0])) == NULL) {
+		log_warnx("unknown subcommand: %s", argv[0]);
+		usage_all(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	if (argc > 1 && (strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-?") == 0))
+		return cmd_help(c);
+	log_init("tlsward", LOG_TO_STDERR, cli.verbose);
+	cli.dir = conf_default_dir(dir_opt);
+	optind = 0;	/* glibc: full reset of getopt for the subcommand */
+	rc = c->fn(&cli, argc, argv);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		log_warn("error writing to standard output");
+		rc = CLI_EXIT_FAIL;
+	}
+	return rc;
+}

@@ -1,0 +1,161 @@
+/*
+ * log.c - stderr/syslog logging with fixed severities.
+ *
+ * Runs in: every tlsward process. Owns the static program name and
+ * destination set by log_init(); after that it only reads them, so any
+ * thread may log.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+
+#include "log.h"
+
+static const char *log_prog = "tlsward";
+static enum log_dest log_to = LOG_TO_STDERR;
+static int log_level_verbose;
+
+void
+log_init(const char *progname, enum log_dest dest, int verbose)
+{
+	log_prog = progname;
+	log_to = dest;
+	log_level_verbose = verbose;
+}
+
+void
+log_syslog(const char *ident, int facility)
+{
+	openlog(ident, LOG_PID | LOG_NDELAY, facility);
+	log_to = LOG_TO_SYSLOG;
+}
+
+int
+log_verbose(void)
+{
+	return log_level_verbose;
+}
+
+/* Emits one line; tail (may be NULL) is appended after ": ". */
+static void
+log_emit(int prio, const char *sev, const char *tail, const char *fmt,
+    va_list ap)
+{
+	char msg[2048], line[2300];
+	int n;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (log_to == LOG_TO_SYSLOG) {
+		if (tail != NULL)
+			syslog(prio, "%s%s: %s", sev, msg, tail);
+		else
+			syslog(prio, "%s%s", sev, msg);
+		return;
+	}
+	n = snprintf(line, sizeof(line), "%s: %s%s%s%s\n", log_prog, sev, msg,
+	    tail != NULL ? ": " : "", tail != NULL ? tail : "");
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line)) {
+		n = sizeof(line) - 1;
+		line[n - 1] = '\n';
+	}
+	/* One write(2): lines from different threads never interleave. */
+	if (write(STDERR_FILENO, line, (size_t)n) < 0)
+		return;
+}
+
+char *
+log_tls_errors(char *buf, size_t len)
+{
+	unsigned long e;
+	size_t off = 0;
+	char one[256];
+
+	buf[0] = '\0';
+	while ((e = ERR_get_error()) != 0) {
+		ERR_error_string_n(e, one, sizeof(one));
+		if (off < len)
+			off += (size_t)snprintf(buf + off, len - off, "%s%s",
+			    off ? "; " : "", one);
+	}
+	if (buf[0] == '\0')
+		snprintf(buf, len, "unknown error");
+	return buf;
+}
+
+#define LOG_BODY(prio, sev, tail) do {			\
+	va_list ap;					\
+	va_start(ap, fmt);				\
+	log_emit(prio, sev, tail, fmt, ap);		\
+	va_end(ap);					\
+} while (0)
+
+void
+log_info(const char *fmt, ...)
+{
+	LOG_BODY(LOG_INFO, "", NULL);
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+	if (log_level_verbose <= 0)
+		return;
+	LOG_BODY(LOG_DEBUG, "debug: ", NULL);
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	char buf[256];
+	const char *err = strerror_r(errno, buf, sizeof(buf));	/* GNU */
+
+	LOG_BODY(LOG_WARNING, "warning: ", err);
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	LOG_BODY(LOG_WARNING, "warning: ", NULL);
+}
+
+void
+log_tls(const char *fmt, ...)
+{
+	char err[1024];
+
+	log_tls_errors(err, sizeof(err));
+	LOG_BODY(LOG_WARNING, "warning: ", err);
+}
+
+void
+log_fatal(const char *fmt, ...)
+{
+	char buf[256];
+	const char *err = strerror_r(errno, buf, sizeof(buf));	/* GNU */
+
+	LOG_BODY(LOG_CRIT, "fatal: ", err);
+	exit(1);
+}
+
+void
+log_fatalx(const char *fmt, ...)
+{
+	LOG_BODY(LOG_CRIT, "fatal: ", NULL);
+	exit(1);
+}
+
+void
+log_panic(const char *fmt, ...)
+{
+	LOG_BODY(LOG_CRIT, "panic: ", NULL);
+	abort();
+}

@@ -1,0 +1,56 @@
+/*
+ * log.h - the one logging API of tlsward.
+ *
+ * Runs in: the CLI, the privileged supervisor and the sandboxed worker.
+ * Owns: the program name and the destination (stderr or syslog).
+ *
+ * Meanings, fixed everywhere:
+ *   log_info    something worth knowing happened
+ *   log_warn    a problem; appends ": strerror(errno)"
+ *   log_warnx   a problem; no errno
+ *   log_tls     a problem in OpenSSL; appends and clears the OpenSSL error queue
+ *   log_fatal   cannot continue (appends strerror); exit(1). Only before a
+ *               daemon serves, and in the CLI.
+ *   log_fatalx  as log_fatal without errno
+ *   log_panic   a bug: abort()
+ *   log_debug   only with -v
+ * Messages are lower case, without a trailing newline. Thread-safe: one
+ * write(2) or syslog(3) call per line.
+ */
+#ifndef TLSWARD_LOG_H
+#define TLSWARD_LOG_H
+
+#include <stdarg.h>
+
+#define LOG_PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+/* Destination for log lines. */
+enum log_dest {
+	LOG_TO_STDERR,		/* "prog: severity: text\n" on stderr */
+	LOG_TO_SYSLOG,		/* syslog(3) with the given ident/facility */
+};
+
+/* Sets the program name and destination; verbose > 0 enables log_debug.
+ * Call once at startup, before any thread exists. */
+void	log_init(const char *progname, enum log_dest dest, int verbose);
+
+/* Switches the destination to syslog with ident and facility (LOG_MAIL...). */
+void	log_syslog(const char *ident, int facility);
+
+/* Returns the verbosity given to log_init. */
+int	log_verbose(void);
+
+void	log_info(const char *fmt, ...) LOG_PRINTF(1, 2);
+void	log_warn(const char *fmt, ...) LOG_PRINTF(1, 2);
+void	log_warnx(const char *fmt, ...) LOG_PRINTF(1, 2);
+void	log_tls(const char *fmt, ...) LOG_PRINTF(1, 2);
+void	log_debug(const char *fmt, ...) LOG_PRINTF(1, 2);
+void	log_fatal(const char *fmt, ...) LOG_PRINTF(1, 2) __attribute__((noreturn));
+void	log_fatalx(const char *fmt, ...) LOG_PRINTF(1, 2) __attribute__((noreturn));
+void	log_panic(const char *fmt, ...) LOG_PRINTF(1, 2) __attribute__((noreturn));
+
+/* Formats the OpenSSL error queue (oldest first, "; " separated) into buf
+ * and clears the queue. Returns buf; "unknown error" if the queue was empty. */
+char	*log_tls_errors(char *buf, size_t len);
+
+#endif

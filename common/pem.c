@@ -1,0 +1,1 @@
+/* common/pem.c: placeholder while the module is being written; replaced before the first commit. */

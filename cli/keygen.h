@@ -59,7 +59,7 @@ X509_REQ *keygen_csr(EVP_PKEY *key, char *const *hosts, size_t nhosts,
  * DIR/key-STAMP.pem + DIR/cert-STAMP.pem (RSA) or DIR/eckey-STAMP.pem +
  * DIR/eccert-STAMP.pem (ECDSA), STAMP the UTC time YYYYMMDD-HHMMSS. Never
  * overwrites an existing file; on failure nothing is left behind. The new
- * paths are returned in *keypathp/*certpathp (caller frees). */
+ * paths are returned in *keypathp and *certpathp (caller frees). */
 int	keygen_write_pair(const char *dir, EVP_PKEY *key, X509 *cert,
 	    char **keypathp, char **certpathp, char *err, size_t errlen);
 

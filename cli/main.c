@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,6 +103,14 @@ cmd_help(const struct cli_cmd *c)
 	return CLI_EXIT_OK;
 }
 
+/* The absolute form of dir when it exists: file names written into main.cf
+ * must not depend on the directory tlsward was started in. */
+static const char *
+cli_dir_resolve(const char *dir, char *buf)
+{
+	return realpath(dir, buf) != NULL ? buf : dir;
+}
+
 struct conf *
 cli_conf_load(const struct cli *cli)
 {
@@ -127,6 +136,7 @@ main(int argc, char **argv)
 	const struct cli_cmd *c;
 	struct cli cli = { NULL, 0 };
 	const char *dir_opt = NULL;
+	char dirbuf[PATH_MAX];
 	int ch, rc;
 
 	log_init("tlsward", LOG_TO_STDERR, 0);
@@ -166,7 +176,7 @@ main(int argc, char **argv)
 	    strcmp(argv[1], "-?") == 0))
 		return cmd_help(c);
 	log_init("tlsward", LOG_TO_STDERR, cli.verbose);
-	cli.dir = conf_default_dir(dir_opt);
+	cli.dir = cli_dir_resolve(conf_default_dir(dir_opt), dirbuf);
 	optind = 0;	/* glibc: full reset of getopt for the subcommand */
 	rc = c->fn(&cli, argc, argv);
 	if (fflush(stdout) != 0 || ferror(stdout)) {

@@ -65,6 +65,10 @@ unlike() {	# unlike TEXT REGEX NAME
 		_tap_fail=$((_tap_fail + 1))
 	else echo "ok $_tap_n - $3"; fi
 }
+skip() {	# skip NAME REASON: one skipped test point
+	_tap_n=$((_tap_n + 1))
+	echo "ok $_tap_n - $1 # SKIP $2"
+}
 skip_all() { echo "1..0 # SKIP $1"; exit 0; }
 diag() { printf '%s\n' "$@" | sed 's/^/# /'; }
 

@@ -118,7 +118,7 @@ cli_conf_load(const struct cli *cli)
 	char err[1024];
 
 	if (conf_load(cf, err, sizeof(err)) < 0) {
-		log_warnx("%s", err);
+		fprintf(stderr, "tlsward: fatal: %s\n", err);
 		conf_free(cf);
 		return NULL;
 	}

@@ -83,6 +83,10 @@ const char	*conf_main_path(const struct conf *cf);
  * else DIR/name. Caller frees. */
 char		*conf_path(const struct conf *cf, const char *name);
 
+/* A deep copy of cf (settings, lines, file label); never NULL. Caller
+ * frees with conf_free. */
+struct conf	*conf_dup(const struct conf *cf);
+
 /* Reads DIR/main.cf. A missing main.cf is an empty configuration (returns
  * 0); a missing or unreadable directory, an unreadable file or a malformed
  * line is -1 with err as "PATH:LINE: what is wrong". */
@@ -129,6 +133,10 @@ int	conf_get_int(const struct conf *cf, const char *name, long long *valp,
 	    char *err, size_t errlen);
 int	conf_get_time(const struct conf *cf, const char *name,
 	    long long *secondsp, char *err, size_t errlen);
+
+/* A time value (CONF_T_TIME) in seconds; -1 with a reason in err. */
+int	conf_time_parse(const char *value, long long *secondsp, char *err,
+	    size_t errlen);
 
 /* Checks value against type; 0, or -1 with a reason such as
  * "invalid boolean value \"maybe\" (want yes or no)". */

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -21,6 +22,7 @@
 static const char *log_prog = "tlsward";
 static enum log_dest log_to = LOG_TO_STDERR;
 static int log_level_verbose;
+static int log_fd = -1;
 
 void
 log_init(const char *progname, enum log_dest dest, int verbose)
@@ -35,6 +37,48 @@ log_syslog(const char *ident, int facility)
 {
 	openlog(ident, LOG_PID | LOG_NDELAY, facility);
 	log_to = LOG_TO_SYSLOG;
+}
+
+void
+log_to_fd(int fd)
+{
+	log_fd = fd;
+	log_to = LOG_TO_FD;
+}
+
+/* One datagram: priority byte + text. Losing a line to a full socket is
+ * better than blocking a session thread. */
+static void
+log_send(int prio, const char *text)
+{
+	char dg[LOG_DGRAM_MAX];
+	size_t n = strlen(text);
+
+	if (n > sizeof(dg) - 1)
+		n = sizeof(dg) - 1;
+	dg[0] = (char)prio;
+	memcpy(dg + 1, text, n);
+	(void)send(log_fd, dg, n + 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+void
+log_relay(int prio, const char *text)
+{
+	char line[LOG_DGRAM_MAX + 64];
+	int n;
+
+	if (log_to == LOG_TO_SYSLOG) {
+		syslog(prio, "%s", text);
+		return;
+	}
+	if (log_to == LOG_TO_FD) {
+		log_send(prio, text);
+		return;
+	}
+	n = snprintf(line, sizeof(line), "%s: %s\n", log_prog, text);
+	if (n > 0 && write(STDERR_FILENO, line, (size_t)n < sizeof(line) ?
+	    (size_t)n : sizeof(line) - 1) < 0)
+		return;
 }
 
 int
@@ -52,6 +96,12 @@ log_emit(int prio, const char *sev, const char *tail, const char *fmt,
 	int n;
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (log_to == LOG_TO_FD) {
+		snprintf(line, sizeof(line), "%s%s%s%s", sev, msg,
+		    tail != NULL ? ": " : "", tail != NULL ? tail : "");
+		log_send(prio, line);
+		return;
+	}
 	if (log_to == LOG_TO_SYSLOG) {
 		if (tail != NULL)
 			syslog(prio, "%s%s: %s", sev, msg, tail);

@@ -28,7 +28,13 @@
 enum log_dest {
 	LOG_TO_STDERR,		/* "prog: severity: text\n" on stderr */
 	LOG_TO_SYSLOG,		/* syslog(3) with the given ident/facility */
+	LOG_TO_FD,		/* one datagram per line to a socket (the
+				 * sandboxed worker -> its supervisor) */
 };
+
+/* Datagram format of LOG_TO_FD: one byte of syslog priority (LOG_INFO,
+ * ...) followed by the text. */
+#define LOG_DGRAM_MAX	2048
 
 /* Sets the program name and destination; verbose > 0 enables log_debug.
  * Call once at startup, before any thread exists. */
@@ -36,6 +42,13 @@ void	log_init(const char *progname, enum log_dest dest, int verbose);
 
 /* Switches the destination to syslog with ident and facility (LOG_MAIL...). */
 void	log_syslog(const char *ident, int facility);
+
+/* Switches the destination to datagrams on fd (LOG_TO_FD). */
+void	log_to_fd(int fd);
+
+/* Emits text at syslog priority prio to the current destination, as is
+ * (the supervisor relaying its worker's lines). */
+void	log_relay(int prio, const char *text);
 
 /* Returns the verbosity given to log_init. */
 int	log_verbose(void);

@@ -1,0 +1,47 @@
+/*
+ * ipc.h - framed messages between the supervisor and the worker over a
+ * SOCK_STREAM socketpair, with file descriptors attached (SCM_RIGHTS).
+ *
+ * Runs in: both processes. A message is a header {type, length} followed
+ * by length bytes; up to IPC_MAX_FDS descriptors ride on the header. The
+ * receiver trusts the sender only as far as the framing: lengths are
+ * bounded, unexpected descriptors are closed.
+ */
+#ifndef TLSWARD_IPC_H
+#define TLSWARD_IPC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define IPC_MAX_FDS	253		/* SCM_MAX_FD on Linux */
+#define IPC_MAX_LEN	(64u << 20)	/* a snapshot with CA bundles */
+
+enum ipc_type {
+	IPC_SNAPSHOT = 1,	/* s->w: configuration snapshot (+ listeners) */
+	IPC_READY,		/* w->s: snapshot applied, serving */
+	IPC_REJECT,		/* w->s: snapshot not applied; payload: why */
+	IPC_DRAIN,		/* s->w: stop accepting, finish sessions */
+	IPC_STATUS,		/* s->w: request; w->s: one-line summary */
+	IPC_TEST_SYSCALL,	/* s->w: test hook (--enable-test-hooks only) */
+};
+
+struct ipc_msg {
+	uint32_t	 type;
+	uint32_t	 len;
+	unsigned char	*data;		/* len bytes (+ a NUL), owned */
+	int		 fds[IPC_MAX_FDS];
+	size_t		 nfds;
+};
+
+/* Sends one message with nfds descriptors (not closed). Blocking; retries
+ * on EINTR. 0 or -1 with errno. */
+int	ipc_send(int sock, uint32_t type, const void *data, size_t len,
+	    const int *fds, size_t nfds);
+
+/* Receives one message into m (free with ipc_msg_fini, which also closes
+ * descriptors not taken by setting them to -1). Returns 1, 0 on a clean
+ * EOF before a header, -1 on error (errno; EPROTO for bad framing). */
+int	ipc_recv(int sock, struct ipc_msg *m);
+void	ipc_msg_fini(struct ipc_msg *m);
+
+#endif

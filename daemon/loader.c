@@ -1,0 +1,515 @@
+/*
+ * loader.c - PRIVILEGED: builds the worker's snapshot from the files on
+ * disk, and opens the listeners.
+ *
+ * Runs in: the privileged supervisor. Owns the struct loader it fills,
+ * until the supervisor hands its contents to the worker. Every problem is
+ * logged and counted, so one run reports all of them.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "fileio.h"
+#include "listen.h"
+#include "loader.h"
+#include "log.h"
+#include "pem.h"
+#include "services.h"
+#include "util.h"
+
+#define LOADER_MAX_CA_DIR	(16u << 20)	/* all of a CApath */
+#define LOADER_MAX_ADDRS	16		/* forward addresses kept */
+
+/* Parameters whose values name files the worker needs, by role. */
+static const char *const server_files[] = {
+	"tlsproxy_tls_cert_file", "tlsproxy_tls_key_file",
+	"tlsproxy_tls_eccert_file", "tlsproxy_tls_eckey_file",
+	"tlsproxy_tls_CAfile", "tlsproxy_tls_dh1024_param_file", NULL,
+};
+static const char *const client_files[] = {
+	"tlsproxy_client_cert_file", "tlsproxy_client_key_file",
+	"tlsproxy_client_eccert_file", "tlsproxy_client_eckey_file",
+	"tlsproxy_client_CAfile", NULL,
+};
+
+/* One load. */
+struct lctx {
+	const struct conf	*base;
+	struct loader		*ld;
+	struct buf		 files;	/* "\n"-joined snapshot file keys */
+	int			 errors;
+};
+
+static void lerr(struct lctx *lc, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+lerr(struct lctx *lc, const char *fmt, ...)
+{
+	char msg[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_warnx("%s", msg);
+	lc->errors++;
+}
+
+static void
+report_conf(int is_error, const char *msg, void *arg)
+{
+	if (is_error)
+		lerr(arg, "%s", msg);
+	else
+		log_warnx("%s", msg);
+}
+
+/* 1 the first time key is seen in this load (then remembered). */
+static int
+first_time(struct lctx *lc, const char *key)
+{
+	char *line = xasprintf("\n%s\n", key);
+	int seen = lc->files.data != NULL &&
+	    strstr(lc->files.data, line) != NULL;
+
+	if (!seen) {
+		if (lc->files.len == 0)
+			buf_add(&lc->files, "\n", 1);
+		buf_adds(&lc->files, line + 1);
+	}
+	free(line);
+	return !seen;
+}
+
+/* Reads path into file.PATH (once). */
+static void
+add_file(struct lctx *lc, const char *svc, const char *param,
+    const char *path)
+{
+	char err[1024], *data, *key = xasprintf("file.%s", path);
+	size_t len;
+
+	if (first_time(lc, key)) {
+		if (file_read(path, PEM_MAX_FILE, &data, &len, err,
+		    sizeof(err)) < 0)
+			lerr(lc, "service %s: parameter %s: %s", svc, param,
+			    err);
+		else {
+			snap_set(&lc->ld->snap, key, data, len);
+			explicit_bzero(data, len);
+			free(data);
+		}
+	}
+	free(key);
+}
+
+/* All regular files of a CApath directory, concatenated, as
+ * file.dir:PATH (once). */
+static void
+add_dir(struct lctx *lc, const char *svc, const char *param, const char *dir)
+{
+	char err[1024], *path, *data, *key = xasprintf("file.dir:%s", dir);
+	struct dirent *de;
+	struct buf b;
+	size_t len;
+	DIR *d;
+
+	if (!first_time(lc, key)) {
+		free(key);
+		return;
+	}
+	if ((d = opendir(dir)) == NULL) {
+		lerr(lc, "service %s: parameter %s: cannot open directory %s: "
+		    "%s", svc, param, dir, strerror(errno));
+		free(key);
+		return;
+	}
+	buf_init(&b);
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		path = xasprintf("%s/%s", dir, de->d_name);
+		data = NULL;
+		if (file_read(path, PEM_MAX_FILE, &data, &len, err,
+		    sizeof(err)) == 0 && b.len + len <= LOADER_MAX_CA_DIR) {
+			buf_add(&b, data, len);
+			buf_add(&b, "\n", 1);
+		}
+		free(data);
+		free(path);
+	}
+	closedir(d);
+	snap_set(&lc->ld->snap, key, b.data ? b.data : "", b.len);
+	buf_fini(&b);
+	free(key);
+}
+
+/* The expanded value of name for a service (caller frees), or NULL. */
+static char *
+svc_get(struct lctx *lc, const struct conf *cf, const char *svc,
+    const char *name)
+{
+	char err[1024], *val;
+
+	if (conf_get(cf, name, &val, err, sizeof(err)) < 0) {
+		lerr(lc, "service %s: %s", svc, err);
+		return NULL;
+	}
+	return val;
+}
+
+/* Every known parameter, expanded and type-checked for the service (so
+ * -o overrides are validated too). */
+static void
+svc_params(struct lctx *lc, const struct conf *cf, size_t i, const char *svc)
+{
+	const struct conf_param *t;
+	char err[1024], *val;
+	size_t n, k;
+
+	t = conf_param_table(&n);
+	for (k = 0; k < n; k++) {
+		if ((val = svc_get(lc, cf, svc, t[k].name)) == NULL)
+			continue;
+		if (conf_type_check(t[k].type, val, err, sizeof(err)) < 0)
+			lerr(lc, "service %s: parameter %s: %s", svc,
+			    t[k].name, err);
+		snap_setf(&lc->ld->snap, val, "svc.%zu.param.%s", i, t[k].name);
+		free(val);
+	}
+}
+
+/* Replaces svc.I.param.NAME (a list of file names, or a directory when
+ * is_dir) with resolved paths, and loads them. */
+static void
+svc_file_param(struct lctx *lc, const struct conf *cf, size_t i,
+    const char *svc, const char *name, int is_dir)
+{
+	char *val, *save = NULL, *w, *path;
+	struct buf out;
+
+	if ((val = svc_get(lc, cf, svc, name)) == NULL)
+		return;
+	buf_init(&out);
+	for (w = strtok_r(val, " \t,", &save); w != NULL;
+	    w = strtok_r(NULL, " \t,", &save)) {
+		if (strcmp(w, "none") == 0)
+			continue;
+		path = conf_path(cf, w);
+		if (is_dir)
+			add_dir(lc, svc, name, path);
+		else
+			add_file(lc, svc, name, path);
+		buf_addf(&out, "%s%s", out.len ? " " : "", path);
+		free(path);
+	}
+	free(val);
+	val = buf_take(&out);
+	snap_setf(&lc->ld->snap, val, "svc.%zu.file.%s", i, name);
+	free(val);
+}
+
+static void
+svc_files(struct lctx *lc, const struct conf *cf, size_t i,
+    const struct service *svc)
+{
+	const char *const *p;
+	int srv = svc->role != SVC_CLIENT, cli = svc->role != SVC_SERVER;
+
+	for (p = server_files; srv && *p != NULL; p++)
+		svc_file_param(lc, cf, i, svc->name, *p, 0);
+	for (p = client_files; cli && *p != NULL; p++)
+		svc_file_param(lc, cf, i, svc->name, *p, 0);
+	if (srv) {
+		svc_file_param(lc, cf, i, svc->name,
+		    "tlsproxy_tls_chain_files", 0);
+		svc_file_param(lc, cf, i, svc->name, "tlsproxy_tls_CApath", 1);
+	}
+	if (cli) {
+		svc_file_param(lc, cf, i, svc->name,
+		    "tlsproxy_client_chain_files", 0);
+		svc_file_param(lc, cf, i, svc->name,
+		    "tlsproxy_client_CApath", 1);
+	}
+}
+
+/* Resolves the forward target into sockaddr_storage records. Resolution
+ * happens here because the worker cannot read resolv.conf. */
+static void
+svc_forward(struct lctx *lc, size_t i, const struct service *svc)
+{
+	struct sockaddr_storage ss[LOADER_MAX_ADDRS];
+	struct addrinfo hints, *res, *ai;
+	size_t n = 0;
+	int rc;
+
+	memset(ss, 0, sizeof(ss));
+	if (svc->forward.kind == SVC_ADDR_UNIX) {
+		struct sockaddr_un *sun = (struct sockaddr_un *)&ss[0];
+
+		if (strlen(svc->forward.path) >= sizeof(sun->sun_path)) {
+			lerr(lc, "service %s: forward %s: path too long",
+			    svc->name, svc->forward.text);
+			return;
+		}
+		sun->sun_family = AF_UNIX;
+		strcpy(sun->sun_path, svc->forward.path);
+		n = 1;
+	} else if (svc->forward.kind == SVC_ADDR_INET) {
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_socktype = SOCK_STREAM;
+		rc = getaddrinfo(svc->forward.host, svc->forward.port, &hints,
+		    &res);
+		if (rc != 0) {
+			lerr(lc, "service %s: forward %s: %s", svc->name,
+			    svc->forward.text, gai_strerror(rc));
+			return;
+		}
+		for (ai = res; ai != NULL && n < LOADER_MAX_ADDRS; ai = ai->ai_next)
+			memcpy(&ss[n++], ai->ai_addr, ai->ai_addrlen);
+		freeaddrinfo(res);
+	}
+	snap_setf(&lc->ld->snap, svc->forward.kind == SVC_ADDR_INET ?
+	    svc->forward.host : "", "svc.%zu.forward_host", i);
+	{
+		char key[64];
+
+		snprintf(key, sizeof(key), "svc.%zu.forward_addr", i);
+		snap_set(&lc->ld->snap, key, ss, n * sizeof(ss[0]));
+	}
+}
+
+/* Opens the listener of a service and records its index. */
+static void
+svc_listen(struct lctx *lc, const struct conf *cf, size_t i,
+    const struct service *svc)
+{
+	struct listen_unix_attr ua = { 0666, (uid_t)-1, (gid_t)-1 };
+	char err[1024], *mode, idx[32];
+	int fd;
+
+	if (svc->listen.kind == SVC_ADDR_SYSTEMD) {
+		lerr(lc, "service %s: listen \"systemd\": no socket was "
+		    "passed by systemd for this service", svc->name);
+		return;
+	}
+	if ((mode = svc_get(lc, cf, svc->name, "tlsproxy_listen_mode")) == NULL)
+		return;
+	if (listen_mode_parse(mode, &ua.mode) < 0)
+		lerr(lc, "service %s: parameter tlsproxy_listen_mode: bad mode "
+		    "\"%s\" (want octal, e.g. 0660)", svc->name, mode);
+	else if ((fd = listen_open(&svc->listen, &ua, err, sizeof(err))) < 0)
+		lerr(lc, "service %s: %s", svc->name, err);
+	else {
+		lc->ld->fds = xreallocarray(lc->ld->fds, lc->ld->nfds + 1,
+		    sizeof(int));
+		lc->ld->fds[lc->ld->nfds] = fd;
+		snprintf(idx, sizeof(idx), "%zu", lc->ld->nfds++);
+		snap_setf(&lc->ld->snap, idx, "svc.%zu.listen_fd", i);
+	}
+	free(mode);
+}
+
+/* One services.cf entry. */
+static void
+svc_load(struct lctx *lc, size_t i, const struct service *svc,
+    int open_listeners)
+{
+	struct conf *cf;
+	char err[1024];
+
+	if ((cf = services_conf(lc->base, svc, err, sizeof(err))) == NULL) {
+		lerr(lc, "%s", err);
+		return;
+	}
+	snap_setf(&lc->ld->snap, svc->name, "svc.%zu.name", i);
+	snap_setf(&lc->ld->snap, svc_role_name(svc->role), "svc.%zu.role", i);
+	snap_setf(&lc->ld->snap, svc->listen.text, "svc.%zu.listen", i);
+	snap_setf(&lc->ld->snap, svc->forward.text, "svc.%zu.forward", i);
+	svc_params(lc, cf, i, svc->name);
+	svc_files(lc, cf, i, svc);
+	svc_forward(lc, i, svc);
+	if (open_listeners)
+		svc_listen(lc, cf, i, svc);
+	conf_free(cf);
+}
+
+static const struct {
+	const char	*name;
+	int		 facility;
+} facilities[] = {
+	{ "mail", LOG_MAIL }, { "daemon", LOG_DAEMON }, { "user", LOG_USER },
+	{ "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 },
+	{ "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 },
+	{ "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 },
+	{ "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 },
+};
+
+static void
+globals_facility(struct lctx *lc, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(facilities) / sizeof(facilities[0]); i++) {
+		if (strcmp(name, facilities[i].name) == 0) {
+			lc->ld->g.syslog_facility = facilities[i].facility;
+			return;
+		}
+	}
+	lerr(lc, "parameter syslog_facility: unknown facility \"%s\"", name);
+}
+
+/* The worker's identity: tlsproxy_user when started as root. */
+static void
+globals_user(struct lctx *lc, const char *user)
+{
+	struct sbx_opts *o = &lc->ld->g.sbx;
+	char err[512];
+
+	o->change_id = geteuid() == 0;
+	if (!o->change_id)
+		return;
+	if (sbx_user_lookup(user, &o->uid, &o->gid, err, sizeof(err)) == 0)
+		return;
+	/* The dedicated user is made by "make install"; a build-tree run
+	 * uses nobody, and says so. */
+	if (strcmp(user, "tlsward") == 0 &&
+	    sbx_user_lookup("nobody", &o->uid, &o->gid, err, sizeof(err)) == 0) {
+		log_warnx("tlsproxy_user: user tlsward does not exist; the "
+		    "worker runs as nobody (create the user, or set "
+		    "tlsproxy_user)");
+		return;
+	}
+	lerr(lc, "parameter tlsproxy_user: %s", err);
+}
+
+/* What the worker needs of the global settings. */
+static void
+globals_snapshot(struct lctx *lc)
+{
+	static const char *const names[] = {
+		"tlsproxy_sandbox", "tlsproxy_min_threads",
+		"tlsproxy_max_threads", "tlsproxy_queue_limit", NULL,
+	};
+	const struct sbx_opts *o = &lc->ld->g.sbx;
+	const char *const *p;
+	char num[32], *v;
+
+	for (p = names; *p != NULL; p++) {
+		if ((v = svc_get(lc, lc->base, "-", *p)) != NULL)
+			snap_setf(&lc->ld->snap, v, "global.%s", *p);
+		free(v);
+	}
+	snprintf(num, sizeof(num), "%d", o->change_id);
+	snap_setf(&lc->ld->snap, num, "global.sbx.change_id");
+	snprintf(num, sizeof(num), "%lu", (unsigned long)o->uid);
+	snap_setf(&lc->ld->snap, num, "global.sbx.uid");
+	snprintf(num, sizeof(num), "%lu", (unsigned long)o->gid);
+	snap_setf(&lc->ld->snap, num, "global.sbx.gid");
+}
+
+static void
+globals_load(struct lctx *lc)
+{
+	struct loader_globals *g = &lc->ld->g;
+	char *v, err[1024];
+
+	g->pid_file = svc_get(lc, lc->base, "-", "tlsproxy_pid_file");
+	g->syslog_name = svc_get(lc, lc->base, "-", "syslog_name");
+	if ((v = svc_get(lc, lc->base, "-", "syslog_facility")) != NULL)
+		globals_facility(lc, v);
+	free(v);
+	if ((v = svc_get(lc, lc->base, "-", "tlsproxy_user")) != NULL)
+		globals_user(lc, v);
+	free(v);
+	if ((v = svc_get(lc, lc->base, "-", "tlsproxy_sandbox")) != NULL &&
+	    sbx_mode_parse(v, &g->sbx.mode) < 0)
+		lerr(lc, "parameter tlsproxy_sandbox: \"%s\" (want enforce, "
+		    "log or off)", v);
+	free(v);
+	if (conf_get_time(lc->base, "tlsproxy_drain_timeout",
+	    &g->drain_timeout_s, err, sizeof(err)) < 0)
+		lerr(lc, "%s", err);
+	globals_snapshot(lc);
+}
+
+/* Loads and checks main.cf and services.cf; NULL base on error. */
+static int
+load_configs(struct lctx *lc, const char *dir, struct conf **cfp,
+    struct services *svcs)
+{
+	char err[1024];
+	int missing;
+
+	*cfp = conf_new(dir);
+	if (conf_load(*cfp, err, sizeof(err)) < 0) {
+		lerr(lc, "%s", err);
+		return -1;
+	}
+	conf_check(*cfp, report_conf, lc);
+	if (services_load(*cfp, svcs, &missing, err, sizeof(err)) < 0) {
+		lerr(lc, "%s%s", err, missing ? " (services.cf lists what "
+		    "tlswardd serves; see tlsward.cf(5))" : "");
+		return -1;
+	}
+	if (svcs->n == 0)
+		lerr(lc, "%s: no services", svcs->path);
+	return 0;
+}
+
+int
+loader_load(const char *dir, int open_listeners, struct loader *ld)
+{
+	struct lctx lc = { NULL, ld, { NULL, 0, 0 }, 0 };
+	struct services svcs = { NULL, 0, NULL };
+	struct conf *cf = NULL;
+	char count[32];
+	size_t i;
+
+	memset(ld, 0, sizeof(*ld));
+	snap_init(&ld->snap);
+	if (load_configs(&lc, dir, &cf, &svcs) == 0) {
+		lc.base = cf;
+		globals_load(&lc);
+		for (i = 0; i < svcs.n; i++)
+			svc_load(&lc, i, &svcs.v[i], open_listeners);
+		snprintf(count, sizeof(count), "%zu", svcs.n);
+		snap_set(&ld->snap, "svc.count", count, strlen(count));
+		if (snap_seal(&ld->snap) < 0)
+			lerr(&lc, "internal error: duplicate snapshot key");
+	}
+	services_fini(&svcs);
+	conf_free(cf);
+	buf_fini(&lc.files);
+	if (lc.errors > 0)
+		loader_fini(ld);
+	return lc.errors;
+}
+
+void
+loader_fini(struct loader *ld)
+{
+	size_t i;
+
+	for (i = 0; i < ld->nfds; i++)
+		if (ld->fds[i] >= 0)
+			close(ld->fds[i]);
+	free(ld->fds);
+	snap_fini(&ld->snap);
+	free(ld->g.pid_file);
+	free(ld->g.syslog_name);
+	memset(ld, 0, sizeof(*ld));
+}

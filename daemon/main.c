@@ -1,0 +1,196 @@
+/*
+ * main.c - tlswardd(8): the phases of the daemon.
+ *
+ * Runs in: the privileged supervisor (and, with the internal --worker
+ * argument, as the entry of the sandboxed worker, which the supervisor
+ * execs from its own executable).
+ *
+ *   1. options; 2. load and check the configuration, read the key
+ *   material, open the listeners (loader.c); 3. -t stops here after
+ *   building every SSL_CTX; 4. detach (unless -f), pid file; 5. supervise
+ *   the worker until SIGTERM (supervisor.c).
+ */
+#include "config.h"
+
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "conf.h"
+#include "fileio.h"
+#include "loader.h"
+#include "log.h"
+#include "runtime.h"
+#include "sandbox.h"
+#include "supervisor.h"
+#include "util.h"
+#include "worker.h"
+
+struct opts {
+	const char	*dir;
+	int		 foreground;
+	int		 verbose;
+	int		 check_only;
+};
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp, "usage: tlswardd [-c DIR] [-f] [-v] [-t]\n"
+	    "       tlswardd -V | --print-policy | --help\n"
+	    "  -c DIR          configuration directory (default: "
+	    "$TLSWARD_CONFIG_DIR, else %s)\n"
+	    "  -f              stay in the foreground, log to stderr\n"
+	    "  -v              verbose logging\n"
+	    "  -t              check the configuration and key material, "
+	    "then exit\n"
+	    "  -V              print the version\n"
+	    "  --print-policy  print the worker's seccomp policy\n",
+	    TLSWARD_CONFDIR);
+}
+
+static int
+parse_opts(int argc, char **argv, struct opts *o)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'H' },
+		{ "print-policy", no_argument, NULL, 'P' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "c:fvtV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			o->dir = optarg;
+			break;
+		case 'f':
+			o->foreground = 1;
+			break;
+		case 'v':
+			o->verbose++;
+			break;
+		case 't':
+			o->check_only = 1;
+			break;
+		case 'V':
+			printf("tlswardd %s (%s)\n", PACKAGE_VERSION,
+			    OpenSSL_version(OPENSSL_VERSION));
+			exit(0);
+		case 'P':
+			sbx_policy_print(stdout);
+			exit(0);
+		case 'H':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			exit(2);
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		exit(2);
+	}
+	return 0;
+}
+
+/* -t: everything a start does except binding and forking. */
+static int
+check_config(const char *dir)
+{
+	struct loader ld;
+	struct rt *rt;
+	char err[1024];
+	int errors;
+
+	if ((errors = loader_load(dir, 0, &ld)) > 0) {
+		log_warnx("%s: %d error%s", dir, errors, errors == 1 ? "" : "s");
+		return 1;
+	}
+	rt = rt_build(&ld.snap, err, sizeof(err));
+	loader_fini(&ld);
+	if (rt == NULL) {
+		log_warnx("%s", err);
+		return 1;
+	}
+	rt_unref(rt);
+	log_info("%s: configuration OK", dir);
+	return 0;
+}
+
+/* Detaches from the terminal; logs go to syslog from here on. */
+static void
+daemonize(const struct loader *ld)
+{
+	int fd;
+
+	if (daemon(0, 1) < 0)
+		log_fatal("daemon");
+	if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+	log_syslog(ld->g.syslog_name, ld->g.syslog_facility);
+}
+
+static void
+pidfile_write(const char *path)
+{
+	char buf[32], err[1024];
+
+	snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (file_replace(path, buf, strlen(buf), 0644, err, sizeof(err)) < 0)
+		log_warnx("%s", err);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o = { NULL, 0, 0, 0 };
+	struct sup_opts so;
+	struct loader ld;
+	char *pidfile = NULL;
+	int rc;
+
+	if (argc >= 2 && strcmp(argv[1], "--worker") == 0) {
+		log_init("tlswardd", LOG_TO_STDERR, argc > 2);
+		return worker_main(WORKER_IPC_FD, WORKER_LOG_FD);
+	}
+	parse_opts(argc, argv, &o);
+	log_init("tlswardd", LOG_TO_STDERR, o.verbose);
+	o.dir = conf_default_dir(o.dir);
+	if (o.check_only)
+		return check_config(o.dir);
+	memset(&so, 0, sizeof(so));
+	so.dir = o.dir;
+	so.verbose = o.verbose;
+	if ((so.self_fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC)) < 0)
+		log_fatal("cannot open /proc/self/exe");
+	if (loader_load(o.dir, 1, &ld) > 0)
+		log_fatalx("%s: not starting (errors above)", o.dir);
+	if (!o.foreground) {
+		daemonize(&ld);
+		if (ld.g.pid_file[0] != '\0') {
+			pidfile = xstrdup(ld.g.pid_file);
+			pidfile_write(pidfile);
+		}
+	}
+	log_info("starting (configuration %s)", o.dir);
+	rc = supervisor_run(&so, &ld);
+	if (pidfile != NULL)
+		unlink(pidfile);
+	free(pidfile);
+	loader_fini(&ld);
+	return rc;
+}

@@ -1,0 +1,59 @@
+/*
+ * pool.h - the session thread pool: a bounded queue of accepted
+ * connections served by threads that grow with load between a minimum
+ * and a maximum.
+ *
+ * Runs in: the worker, inside the sandbox (creating threads is allowed;
+ * the first threads are created after the seccomp filter is installed).
+ *
+ * Thread stacks are POOL_STACK_SIZE (256 KiB; 2 MiB with sanitizers): a
+ * session needs a few KiB of its own plus OpenSSL's handshake frames
+ * (measured well under 64 KiB), and the relay buffers live on the heap.
+ * Small stacks keep thousands of idle sessions cheap.
+ */
+#ifndef TLSWARD_POOL_H
+#define TLSWARD_POOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct rt;
+
+struct pool_job {
+	int			 fd;		/* accepted connection (owned) */
+	struct rt		*rt;		/* generation (reference owned) */
+	size_t			 svc;		/* service index in rt */
+	struct sockaddr_storage	 peer;
+	socklen_t		 peerlen;
+};
+
+/* Serves one job; must close job->fd and rt_unref(job->rt). */
+typedef void pool_fn(struct pool_job *job);
+
+struct pool_stats {
+	int		threads;	/* alive */
+	int		idle;		/* waiting for work */
+	int		queued;		/* jobs not yet picked up */
+	uint64_t	served;		/* jobs finished */
+	uint64_t	refused;	/* jobs refused: queue full */
+};
+
+/* Starts min threads. 0 or -1 with err. */
+int	pool_start(pool_fn *fn, int min_threads, int max_threads,
+	    int queue_limit, char *err, size_t errlen);
+
+/* New limits (reload); threads above the maximum retire when idle. */
+void	pool_limits(int min_threads, int max_threads, int queue_limit);
+
+/* Queues a job (a thread is started if none is idle and the maximum is
+ * not reached). -1 if the queue is full: the caller still owns the job. */
+int	pool_submit(const struct pool_job *job);
+
+void	pool_stats(struct pool_stats *st);
+
+/* Waits until no job is queued or running, or until deadline_ms
+ * (monotonic, wd_now_ms). Returns the number of jobs still busy. */
+int	pool_wait_idle(int64_t deadline_ms);
+
+#endif

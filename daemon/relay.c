@@ -1,0 +1,326 @@
+/*
+ * relay.c - non-blocking TLS <-> plaintext pump with half-close.
+ *
+ * Runs in: worker session threads. Each step is tried whenever it could
+ * make progress; poll(2) is entered only when no step did, so data that
+ * OpenSSL has buffered internally is never stranded behind a poll.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+
+#include "log.h"
+#include "relay.h"
+#include "util.h"
+
+/* Step results. */
+#define STEP_IDLE	0	/* nothing to do or would block */
+#define STEP_MOVED	1	/* progress */
+#define STEP_FAIL	(-1)	/* this session is over */
+
+static int set_why(char *why, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+set_why(char *why, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, len, fmt, ap);
+	va_end(ap);
+	return STEP_FAIL;
+}
+
+/* Records what an SSL call wants; -1 for a real error (why is set). */
+static int
+ssl_result(struct relay *r, int ret, const char *op, char *why, size_t len)
+{
+	char tls[512];
+	int e = SSL_get_error(r->ssl, ret);
+
+	switch (e) {
+	case SSL_ERROR_WANT_READ:
+		r->ssl_want_r = 1;
+		return STEP_IDLE;
+	case SSL_ERROR_WANT_WRITE:
+		r->ssl_want_w = 1;
+		return STEP_IDLE;
+	case SSL_ERROR_ZERO_RETURN:
+		r->flags |= RELAY_F_T_EOF;
+		return STEP_MOVED;
+	case SSL_ERROR_SYSCALL:
+		if (errno == 0 || errno == EPIPE || errno == ECONNRESET) {
+			/* The peer went away without close_notify. */
+			r->flags |= RELAY_F_T_EOF | RELAY_F_T_DIRTY;
+			return STEP_MOVED;
+		}
+		snprintf(why, len, "TLS %s: %s", op, strerror(errno));
+		return STEP_FAIL;
+	default:
+		if (ERR_GET_REASON(ERR_peek_error()) ==
+		    SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+			ERR_clear_error();
+			r->flags |= RELAY_F_T_EOF | RELAY_F_T_DIRTY;
+			return STEP_MOVED;
+		}
+		snprintf(why, len, "TLS %s: %s", op,
+		    log_tls_errors(tls, sizeof(tls)));
+		return STEP_FAIL;
+	}
+}
+
+/* plaintext -> p2t, only into an empty buffer (see SSL_write below). */
+static int
+step_plain_read(struct relay *r, char *why, size_t len)
+{
+	ssize_t n;
+
+	if ((r->flags & RELAY_F_P_EOF) || r->p2t_len != 0)
+		return STEP_IDLE;
+	n = read(r->pfd, r->p2t, RELAY_BUF);
+	if (n > 0) {
+		r->p2t_len = (size_t)n;
+		r->p2t_off = 0;
+		return STEP_MOVED;
+	}
+	if (n == 0) {
+		r->flags |= RELAY_F_P_EOF;
+		return STEP_MOVED;
+	}
+	if (errno == EAGAIN || errno == EINTR)
+		return STEP_IDLE;
+	return set_why(why, len, "plaintext read: %s", strerror(errno));
+}
+
+/* p2t -> TLS. The buffer is not refilled until it is fully written, so a
+ * retried SSL_write always sees the same bytes. */
+static int
+step_tls_write(struct relay *r, char *why, size_t len)
+{
+	int n;
+
+	if (r->p2t_off == r->p2t_len)
+		return STEP_IDLE;
+	ERR_clear_error();
+	n = SSL_write(r->ssl, r->p2t + r->p2t_off,
+	    (int)(r->p2t_len - r->p2t_off));
+	if (n <= 0) {
+		int rc = ssl_result(r, n, "write", why, len);
+
+		/* close_notify seen while writing: keep writing is fine in
+		 * TLS 1.3; a dead peer shows up as an error. */
+		return rc == STEP_MOVED ? STEP_IDLE : rc;
+	}
+	r->p2t_off += (size_t)n;
+	r->to_tls += (uint64_t)n;
+	if (r->p2t_off == r->p2t_len)
+		r->p2t_off = r->p2t_len = 0;
+	return STEP_MOVED;
+}
+
+/* Plaintext EOF and everything written: send close_notify once. */
+static int
+step_tls_shutdown(struct relay *r, char *why, size_t len)
+{
+	int n;
+
+	if (!(r->flags & RELAY_F_P_EOF) || r->p2t_len != 0 ||
+	    (r->flags & RELAY_F_T_SHUT))
+		return STEP_IDLE;
+	if (r->flags & RELAY_F_T_DIRTY) {	/* nobody to tell */
+		r->flags |= RELAY_F_T_SHUT;
+		return STEP_MOVED;
+	}
+	ERR_clear_error();
+	n = SSL_shutdown(r->ssl);
+	if (n >= 0) {
+		r->flags |= RELAY_F_T_SHUT;
+		return STEP_MOVED;
+	}
+	n = ssl_result(r, n, "shutdown", why, len);
+	if (n == STEP_FAIL) {	/* the peer is gone; nothing left to send */
+		r->flags |= RELAY_F_T_SHUT;
+		return (r->flags & RELAY_F_T_EOF) ? STEP_MOVED : STEP_FAIL;
+	}
+	return n;
+}
+
+/* TLS -> t2p, only into an empty buffer. */
+static int
+step_tls_read(struct relay *r, char *why, size_t len)
+{
+	int n;
+
+	if ((r->flags & RELAY_F_T_EOF) || r->t2p_len != 0)
+		return STEP_IDLE;
+	ERR_clear_error();
+	n = SSL_read(r->ssl, r->t2p, RELAY_BUF);
+	if (n <= 0)
+		return ssl_result(r, n, "read", why, len);
+	r->t2p_len = (size_t)n;
+	r->t2p_off = 0;
+	r->from_tls += (uint64_t)n;
+	return STEP_MOVED;
+}
+
+/* t2p -> plaintext. */
+static int
+step_plain_write(struct relay *r, char *why, size_t len)
+{
+	ssize_t n;
+
+	if (r->t2p_off == r->t2p_len)
+		return STEP_IDLE;
+	n = send(r->pfd, r->t2p + r->t2p_off, r->t2p_len - r->t2p_off,
+	    MSG_NOSIGNAL);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EINTR)
+			return STEP_IDLE;
+		return set_why(why, len, "plaintext write: %s",
+		    strerror(errno));
+	}
+	r->t2p_off += (size_t)n;
+	if (r->t2p_off == r->t2p_len)
+		r->t2p_off = r->t2p_len = 0;
+	return STEP_MOVED;
+}
+
+/* TLS EOF and everything delivered: half-close the plaintext side. */
+static int
+step_plain_shutdown(struct relay *r, char *why, size_t len)
+{
+	if (!(r->flags & RELAY_F_T_EOF) || r->t2p_len != 0 ||
+	    (r->flags & RELAY_F_P_SHUT))
+		return STEP_IDLE;
+	r->flags |= RELAY_F_P_SHUT;
+	if (shutdown(r->pfd, SHUT_WR) < 0 && errno != ENOTCONN)
+		return set_why(why, len, "plaintext shutdown: %s",
+		    strerror(errno));
+	return STEP_MOVED;
+}
+
+static int
+relay_done(const struct relay *r)
+{
+	unsigned all = RELAY_F_P_EOF | RELAY_F_T_EOF | RELAY_F_T_SHUT |
+	    RELAY_F_P_SHUT;
+
+	return (r->flags & all) == all && r->p2t_len == 0 && r->t2p_len == 0;
+}
+
+/* One round of every step; STEP_MOVED if any moved. */
+static int
+relay_round(struct relay *r, char *why, size_t len)
+{
+	int (*const steps[])(struct relay *, char *, size_t) = {
+		step_plain_read, step_tls_write, step_tls_shutdown,
+		step_tls_read, step_plain_write, step_plain_shutdown,
+	};
+	int moved = STEP_IDLE, rc;
+	size_t i;
+
+	r->ssl_want_r = r->ssl_want_w = 0;
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		if ((rc = steps[i](r, why, len)) == STEP_FAIL)
+			return STEP_FAIL;
+		if (rc == STEP_MOVED)
+			moved = STEP_MOVED;
+	}
+	return moved;
+}
+
+/* Waits until a step could make progress; -1 on a deadline. */
+static int
+relay_wait(struct relay *r, struct wd *w, char *why, size_t len)
+{
+	struct pollfd pf[2];
+	const char *reason;
+	int timeout, n;
+
+	pf[0].fd = r->pfd;
+	pf[0].events = 0;
+	if (!(r->flags & RELAY_F_P_EOF) && r->p2t_len == 0)
+		pf[0].events |= POLLIN;
+	if (r->t2p_len != 0)
+		pf[0].events |= POLLOUT;
+	pf[1].fd = r->tfd;
+	pf[1].events = (r->ssl_want_r ? POLLIN : 0) |
+	    (r->ssl_want_w ? POLLOUT : 0);
+	/* An fd we expect nothing from is left out, so a hang-up on it
+	 * cannot make poll return at once forever. */
+	if (pf[0].events == 0)
+		pf[0].fd = -1;
+	if (pf[1].events == 0)
+		pf[1].fd = -1;
+	if ((timeout = wd_timeout(w, &reason)) == 0)
+		return set_why(why, len, "%s", reason);
+	n = poll(pf, 2, timeout);
+	if (n < 0 && errno != EINTR)
+		return set_why(why, len, "poll: %s", strerror(errno));
+	if (n == 0 && wd_timeout(w, &reason) == 0)
+		return set_why(why, len, "%s", reason);
+	return 0;
+}
+
+/* After a TLS error: deliver what was decrypted, within the deadline. */
+static void
+relay_drain(struct relay *r, struct wd *w)
+{
+	struct pollfd pf;
+	const char *reason;
+	char why[16];
+	int timeout;
+
+	while (r->t2p_len != 0) {
+		if (step_plain_write(r, why, sizeof(why)) == STEP_FAIL)
+			return;
+		if (r->t2p_len == 0)
+			return;
+		pf.fd = r->pfd;
+		pf.events = POLLOUT;
+		if ((timeout = wd_timeout(w, &reason)) == 0 ||
+		    poll(&pf, 1, timeout) == 0)
+			return;
+	}
+}
+
+int
+relay_run(struct relay *r, struct wd *w, char *why, size_t whylen)
+{
+	int rc = 0, step;
+
+	r->p2t = xmalloc(RELAY_BUF);
+	r->t2p = xmalloc(RELAY_BUF);
+	while (!relay_done(r)) {
+		step = relay_round(r, why, whylen);
+		if (step == STEP_FAIL) {
+			relay_drain(r, w);
+			rc = -1;
+			break;
+		}
+		if (step == STEP_MOVED) {
+			wd_progress(w);
+			continue;
+		}
+		if (relay_wait(r, w, why, whylen) < 0) {
+			rc = -1;
+			break;
+		}
+	}
+	explicit_bzero(r->p2t, RELAY_BUF);
+	explicit_bzero(r->t2p, RELAY_BUF);
+	free(r->p2t);
+	free(r->t2p);
+	r->p2t = r->t2p = NULL;
+	return rc;
+}

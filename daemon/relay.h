@@ -1,0 +1,53 @@
+/*
+ * relay.h - the two-way pump between a TLS connection and a plaintext
+ * connection, on non-blocking sockets, with half-close.
+ *
+ * Runs in: a worker session thread; one struct relay per session.
+ * Semantics:
+ *  - every byte read from one side is written to the other before the
+ *    relay ends normally;
+ *  - EOF on the plaintext side is passed on as a TLS close_notify, and
+ *    close_notify (or EOF) from the TLS peer as shutdown(SHUT_WR) on the
+ *    plaintext side; the other direction keeps flowing;
+ *  - a TLS error first delivers what was already decrypted, then ends;
+ *  - the watchdog's deadlines end a stalled relay.
+ */
+#ifndef TLSWARD_RELAY_H
+#define TLSWARD_RELAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/ssl.h>
+
+#include "watchdog.h"
+
+#define RELAY_BUF	16384	/* one TLS record of plaintext */
+
+struct relay {
+	SSL		*ssl;		/* borrowed; its BIO owns no fd */
+	int		 tfd;		/* TLS peer socket (borrowed) */
+	int		 pfd;		/* plaintext socket (borrowed) */
+	unsigned char	*p2t;		/* plaintext -> TLS, RELAY_BUF */
+	size_t		 p2t_len, p2t_off;
+	unsigned char	*t2p;		/* TLS -> plaintext, RELAY_BUF */
+	size_t		 t2p_len, t2p_off;
+	unsigned	 flags;		/* RELAY_F_* */
+	int		 ssl_want_r;	/* last SSL call wants readable tfd */
+	int		 ssl_want_w;	/* ... wants writable tfd */
+	uint64_t	 to_tls;	/* plaintext bytes sent over TLS */
+	uint64_t	 from_tls;	/* plaintext bytes received over TLS */
+};
+
+#define RELAY_F_P_EOF	0x01	/* plaintext side sent EOF */
+#define RELAY_F_T_EOF	0x02	/* TLS peer sent close_notify or EOF */
+#define RELAY_F_T_SHUT	0x04	/* we sent close_notify */
+#define RELAY_F_P_SHUT	0x08	/* we shut down the plaintext write side */
+#define RELAY_F_T_DIRTY	0x10	/* TLS peer closed without close_notify */
+
+/* Runs until both directions are closed (0) or an error or deadline ends
+ * the relay (-1, with why set to a reason for the log). The buffers are
+ * allocated and freed here. */
+int	relay_run(struct relay *r, struct wd *w, char *why, size_t whylen);
+
+#endif

@@ -1,0 +1,224 @@
+/*
+ * runtime.c - building, sharing and swapping service generations.
+ *
+ * Runs in: the worker. The current pointer is guarded by a mutex; the
+ * generations themselves are immutable and reference-counted.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "log.h"
+#include "runtime.h"
+#include "util.h"
+
+static pthread_mutex_t rt_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct rt *rt_cur;
+static unsigned rt_generations;
+
+/* A time parameter of service i in milliseconds. */
+static int
+svc_time_ms(const struct snapshot *s, size_t i, const char *name,
+    int64_t *msp, char *err, size_t errlen)
+{
+	long long secs;
+	char why[256];
+
+	if (conf_time_parse(tlsctx_param(s, i, name), &secs, why,
+	    sizeof(why)) < 0)
+		return errf(err, errlen, "parameter %s: %s", name, why);
+	*msp = (int64_t)secs * 1000;
+	return 0;
+}
+
+/* 1 if host is an IP address literal (no SNI for those, RFC 6066). */
+static int
+is_ip_literal(const char *host)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+
+	return inet_pton(AF_INET, host, buf) == 1 ||
+	    inet_pton(AF_INET6, host, buf) == 1;
+}
+
+static int
+svc_role_get(const char *role, enum svc_role *rp)
+{
+	if (strcmp(role, "server") == 0)
+		*rp = SVC_SERVER;
+	else if (strcmp(role, "client") == 0)
+		*rp = SVC_CLIENT;
+	else if (strcmp(role, "control") == 0)
+		*rp = SVC_CONTROL;
+	else
+		return -1;
+	return 0;
+}
+
+/* The parts of a service that are not TLS. */
+static int
+svc_basics(const struct snapshot *s, size_t i, struct rt_svc *v, char *err,
+    size_t errlen)
+{
+	const char *role = snap_getf(s, NULL, "svc.%zu.role", i);
+	const char *lfd = snap_getf(s, NULL, "svc.%zu.listen_fd", i);
+	const char *host = snap_getf(s, NULL, "svc.%zu.forward_host", i);
+	const char *addr;
+	size_t alen;
+
+	v->name = xstrdup(snap_getf(s, NULL, "svc.%zu.name", i));
+	if (role == NULL || svc_role_get(role, &v->role) < 0)
+		return errf(err, errlen, "service %s: bad role", v->name);
+	v->listen_idx = lfd != NULL ? atoi(lfd) : -1;
+	v->fwd_text = xstrdup(snap_getf(s, NULL, "svc.%zu.forward", i));
+	addr = snap_getf(s, &alen, "svc.%zu.forward_addr", i);
+	if (addr != NULL && alen > 0) {
+		v->nfwd = alen / sizeof(struct sockaddr_storage);
+		v->fwd = xmalloc(alen);
+		memcpy(v->fwd, addr, alen);
+	}
+	if (host != NULL && *host != '\0' && !is_ip_literal(host))
+		v->sni = xstrdup(host);
+	v->loglevel = atoi(tlsctx_param(s, i, v->role == SVC_CLIENT ?
+	    "tlsproxy_client_loglevel" : "tlsproxy_tls_loglevel"));
+	if (svc_time_ms(s, i, "tlsproxy_handshake_timeout", &v->handshake_ms,
+	    err, errlen) < 0 ||
+	    svc_time_ms(s, i, "tlsproxy_watchdog_timeout", &v->idle_ms, err,
+	    errlen) < 0 ||
+	    svc_time_ms(s, i, "tlsproxy_max_session_time", &v->life_ms, err,
+	    errlen) < 0)
+		return -1;
+	if (v->idle_ms <= 0 || v->handshake_ms <= 0)
+		return errf(err, errlen, "service %s: tlsproxy_watchdog_timeout "
+		    "and tlsproxy_handshake_timeout must be more than 0",
+		    v->name);
+	return 0;
+}
+
+/* The TLS side: level and SSL_CTX. */
+static int
+svc_tls(const struct snapshot *s, size_t i, struct rt_svc *v, char *err,
+    size_t errlen)
+{
+	if (v->role == SVC_CONTROL)
+		return 0;
+	v->level = tlsctx_level(s, i, v->role);
+	if (v->level == TLS_LEVEL_NONE)
+		return errf(err, errlen, "service %s: the TLS security level "
+		    "is none (%s is empty and the obsolete use/enforce "
+		    "switches are off): a %s service needs may or encrypt",
+		    v->name, v->role == SVC_CLIENT ?
+		    "tlsproxy_client_security_level" :
+		    "tlsproxy_tls_security_level", svc_role_name(v->role));
+	v->ctx = tlsctx_new(s, i, v->role, err, errlen);
+	return v->ctx == NULL ? -1 : 0;
+}
+
+static int
+global_int(const struct snapshot *s, const char *name, int *vp, int min,
+    char *err, size_t errlen)
+{
+	const char *v = snap_getf(s, NULL, "global.%s", name);
+	char *end;
+	long n;
+
+	n = v != NULL ? strtol(v, &end, 10) : -1;
+	if (v == NULL || *v == '\0' || *end != '\0' || n < min || n > 100000)
+		return errf(err, errlen, "parameter %s: want a number from %d "
+		    "to 100000", name, min);
+	*vp = (int)n;
+	return 0;
+}
+
+static void
+rt_free(struct rt *rt)
+{
+	size_t i;
+
+	for (i = 0; i < rt->n; i++) {
+		SSL_CTX_free(rt->svcs[i].ctx);
+		free(rt->svcs[i].name);
+		free(rt->svcs[i].fwd);
+		free(rt->svcs[i].fwd_text);
+		free(rt->svcs[i].sni);
+	}
+	free(rt->svcs);
+	free(rt);
+}
+
+struct rt *
+rt_build(const struct snapshot *s, char *err, size_t errlen)
+{
+	const char *cnt = snap_get(s, "svc.count", NULL);
+	struct rt *rt = xcalloc(1, sizeof(*rt));
+	size_t i;
+
+	rt->refs = 1;
+	rt->n = cnt != NULL ? strtoul(cnt, NULL, 10) : 0;
+	rt->svcs = xcalloc(rt->n, sizeof(*rt->svcs));
+	for (i = 0; i < rt->n; i++) {
+		rt->svcs[i].listen_idx = -1;
+		if (svc_basics(s, i, &rt->svcs[i], err, errlen) < 0 ||
+		    svc_tls(s, i, &rt->svcs[i], err, errlen) < 0)
+			goto fail;
+	}
+	if (global_int(s, "tlsproxy_min_threads", &rt->min_threads, 1, err,
+	    errlen) < 0 ||
+	    global_int(s, "tlsproxy_max_threads", &rt->max_threads, 1, err,
+	    errlen) < 0 ||
+	    global_int(s, "tlsproxy_queue_limit", &rt->queue_limit, 0, err,
+	    errlen) < 0)
+		goto fail;
+	if (rt->min_threads > rt->max_threads) {
+		errf(err, errlen, "tlsproxy_min_threads (%d) is more than "
+		    "tlsproxy_max_threads (%d)", rt->min_threads,
+		    rt->max_threads);
+		goto fail;
+	}
+	return rt;
+fail:
+	rt_free(rt);
+	return NULL;
+}
+
+struct rt *
+rt_ref(struct rt *rt)
+{
+	__atomic_add_fetch(&rt->refs, 1, __ATOMIC_RELAXED);
+	return rt;
+}
+
+void
+rt_unref(struct rt *rt)
+{
+	if (rt != NULL && __atomic_sub_fetch(&rt->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		rt_free(rt);
+}
+
+struct rt *
+rt_current(void)
+{
+	struct rt *rt;
+
+	pthread_mutex_lock(&rt_lock);
+	rt = rt_cur != NULL ? rt_ref(rt_cur) : NULL;
+	pthread_mutex_unlock(&rt_lock);
+	return rt;
+}
+
+void
+rt_install(struct rt *rt)
+{
+	struct rt *old;
+
+	pthread_mutex_lock(&rt_lock);
+	rt->generation = ++rt_generations;
+	old = rt_cur;
+	rt_cur = rt;
+	pthread_mutex_unlock(&rt_lock);
+	rt_unref(old);
+}

@@ -1,0 +1,63 @@
+/*
+ * runtime.h - what the worker serves with: one immutable, reference-
+ * counted generation of services (SSL_CTXs, forward addresses, limits)
+ * built from a snapshot. A reload builds a new generation and swaps the
+ * current pointer; sessions keep the generation they started with.
+ *
+ * Runs in: the worker.
+ */
+#ifndef TLSWARD_RUNTIME_H
+#define TLSWARD_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <openssl/ssl.h>
+
+#include "services.h"
+#include "snapshot.h"
+#include "tlsctx.h"
+
+struct rt_svc {
+	char			*name;
+	enum svc_role		 role;
+	SSL_CTX			*ctx;		/* NULL for control */
+	int			 listen_idx;	/* into the fd array; -1 none */
+	struct sockaddr_storage	*fwd;		/* resolved forward target */
+	size_t			 nfwd;
+	char			*fwd_text;	/* as in services.cf */
+	char			*sni;		/* client: server name, or NULL */
+	enum tls_level		 level;
+	int			 loglevel;
+	int64_t			 handshake_ms;	/* tlsproxy_handshake_timeout */
+	int64_t			 idle_ms;	/* tlsproxy_watchdog_timeout */
+	int64_t			 life_ms;	/* tlsproxy_max_session_time */
+};
+
+struct rt {
+	int		 refs;		/* atomic */
+	unsigned	 generation;
+	struct rt_svc	*svcs;
+	size_t		 n;
+	int		 min_threads;	/* tlsproxy_min_threads */
+	int		 max_threads;	/* tlsproxy_max_threads */
+	int		 queue_limit;	/* tlsproxy_queue_limit */
+};
+
+/* Builds a generation from a sealed snapshot. NULL with err on any
+ * problem (every service must be usable). Does not keep s. */
+struct rt	*rt_build(const struct snapshot *s, char *err, size_t errlen);
+
+/* Reference counting (thread-safe). rt_unref frees at zero. */
+struct rt	*rt_ref(struct rt *rt);
+void		 rt_unref(struct rt *rt);
+
+/* The current generation, referenced for the caller (rt_unref it). */
+struct rt	*rt_current(void);
+
+/* Installs rt (the caller's reference moves in) and drops the previous
+ * one. */
+void		 rt_install(struct rt *rt);
+
+#endif

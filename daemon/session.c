@@ -1,0 +1,358 @@
+/*
+ * session.c - server and client role sessions.
+ *
+ * Runs in: worker session threads. Each session owns its sockets, its SSL
+ * and its watchdog; it borrows the generation (struct rt) it started with.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/x509.h>
+
+#include "log.h"
+#include "relay.h"
+#include "runtime.h"
+#include "session.h"
+#include "util.h"
+#include "watchdog.h"
+
+static uint64_t sess_ids;
+
+/* Everything one session holds. */
+struct sess {
+	uint64_t		 id;
+	const struct rt_svc	*svc;
+	int			 peer_fd;	/* accepted connection */
+	int			 fwd_fd;	/* connection we made */
+	SSL			*ssl;
+	struct wd		 wd;
+	char			 peer[80];	/* "[addr]:port" of peer_fd */
+	char			 why[512];	/* failure reason */
+};
+
+const char *
+sess_addr_text(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)ss;
+
+		inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
+		snprintf(buf, len, "[%s]:%u", a, ntohs(s4->sin_port));
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)ss;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
+		snprintf(buf, len, "[%s]:%u", a, ntohs(s6->sin6_port));
+	} else if (ss->ss_family == AF_UNIX) {
+		snprintf(buf, len, "local");
+	} else
+		snprintf(buf, len, "unknown");
+	return buf;
+}
+
+static socklen_t
+addr_len(const struct sockaddr_storage *ss)
+{
+	switch (ss->ss_family) {
+	case AF_INET:
+		return sizeof(struct sockaddr_in);
+	case AF_INET6:
+		return sizeof(struct sockaddr_in6);
+	default:
+		return sizeof(struct sockaddr_un);
+	}
+}
+
+/* Waits for events on fd until the watchdog's nearest deadline. 1 ready,
+ * -1 on a deadline or error (s->why set). */
+static int
+sess_wait(struct sess *s, int fd, short events)
+{
+	struct pollfd pf = { fd, events, 0 };
+	const char *reason;
+	int timeout, n;
+
+	for (;;) {
+		if ((timeout = wd_timeout(&s->wd, &reason)) == 0) {
+			snprintf(s->why, sizeof(s->why), "%s", reason);
+			return -1;
+		}
+		n = poll(&pf, 1, timeout);
+		if (n > 0)
+			return 1;
+		if (n < 0 && errno != EINTR) {
+			snprintf(s->why, sizeof(s->why), "poll: %s",
+			    strerror(errno));
+			return -1;
+		}
+	}
+}
+
+/* Non-blocking connect to one address within the phase deadline. */
+static int
+connect_one(struct sess *s, const struct sockaddr_storage *ss)
+{
+	int fd, err = 0, on = 1;
+	socklen_t elen = sizeof(err);
+
+	fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd < 0)
+		return -1;
+	if (ss->ss_family != AF_UNIX)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	if (connect(fd, (const struct sockaddr *)ss, addr_len(ss)) == 0)
+		return fd;
+	if (errno == EINPROGRESS && sess_wait(s, fd, POLLOUT) == 1 &&
+	    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) == 0 && err == 0)
+		return fd;
+	if (err != 0)
+		errno = err;
+	if (s->why[0] == '\0')
+		snprintf(s->why, sizeof(s->why), "connect to %s: %s",
+		    s->svc->fwd_text, strerror(errno));
+	close(fd);
+	return -1;
+}
+
+/* Connects to the forward target, trying each address. */
+static int
+sess_connect(struct sess *s)
+{
+	size_t i;
+
+	wd_arm(&s->wd, s->svc->handshake_ms);
+	for (i = 0; i < s->svc->nfwd && s->fwd_fd < 0; i++) {
+		s->why[0] = '\0';
+		s->fwd_fd = connect_one(s, &s->svc->fwd[i]);
+	}
+	wd_disarm(&s->wd);
+	if (s->fwd_fd < 0 && s->why[0] == '\0')
+		snprintf(s->why, sizeof(s->why), "connect to %s: no address",
+		    s->svc->fwd_text);
+	return s->fwd_fd < 0 ? -1 : 0;
+}
+
+/* The handshake on fd, within the handshake deadline. */
+static int
+sess_handshake(struct sess *s, int fd)
+{
+	char tls[512];
+	int n, e;
+
+	wd_arm(&s->wd, s->svc->handshake_ms);
+	for (;;) {
+		ERR_clear_error();
+		if ((n = SSL_do_handshake(s->ssl)) == 1)
+			break;
+		e = SSL_get_error(s->ssl, n);
+		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+			if (sess_wait(s, fd, e == SSL_ERROR_WANT_READ ? POLLIN :
+			    POLLOUT) < 0) {
+				strncat(s->why, " in TLS handshake",
+				    sizeof(s->why) - strlen(s->why) - 1);
+				return -1;
+			}
+			continue;
+		}
+		if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)
+			snprintf(s->why, sizeof(s->why), "TLS handshake: %s",
+			    errno ? strerror(errno) : "lost connection");
+		else
+			snprintf(s->why, sizeof(s->why), "TLS handshake: %s",
+			    log_tls_errors(tls, sizeof(tls)));
+		return -1;
+	}
+	wd_disarm(&s->wd);
+	return 0;
+}
+
+/* Postfix's names for signature algorithms. */
+static const char *
+sig_type_name(int nid)
+{
+	switch (nid) {
+	case NID_rsaEncryption:
+		return "RSA";
+	case NID_rsassaPss:
+		return "RSA-PSS";
+	case NID_X9_62_id_ecPublicKey:
+		return "ECDSA";
+	case NID_ED25519:
+		return "ED25519";
+	case NID_ED448:
+		return "ED448";
+	default:
+		return OBJ_nid2sn(nid);
+	}
+}
+
+/* " key-exchange X25519 server-signature RSA-PSS (2048 bits)
+ * server-digest SHA256", as far as known. */
+static void
+kx_text(SSL *ssl, int is_server, char *buf, size_t len)
+{
+	EVP_PKEY *key = is_server ? SSL_get_privatekey(ssl) : NULL;
+	X509 *peer = is_server ? NULL : SSL_get0_peer_certificate(ssl);
+	int group = SSL_get_negotiated_group(ssl), tnid = 0, dnid = 0;
+	size_t off = 0;
+
+	buf[0] = '\0';
+	if (group != 0 && group != NID_undef)
+		off += (size_t)snprintf(buf + off, len - off, " key-exchange %s",
+		    OBJ_nid2sn(group) != NULL ? OBJ_nid2sn(group) :
+		    SSL_group_to_name(ssl, group));
+	if (peer != NULL)
+		key = X509_get0_pubkey(peer);
+	if (off < len && (is_server ? SSL_get_signature_type_nid(ssl, &tnid) :
+	    SSL_get_peer_signature_type_nid(ssl, &tnid)) == 1 && key != NULL)
+		off += (size_t)snprintf(buf + off, len - off,
+		    " server-signature %s (%d bits)", sig_type_name(tnid),
+		    EVP_PKEY_get_bits(key));
+	if (off < len && (is_server ? SSL_get_signature_nid(ssl, &dnid) :
+	    SSL_get_peer_signature_nid(ssl, &dnid)) == 1 && dnid != NID_undef)
+		snprintf(buf + off, len - off, " server-digest %s",
+		    OBJ_nid2sn(dnid));
+}
+
+/* Anonymous / Untrusted / Trusted / Verified, as tlsproxy(8) says. */
+static const char *
+trust_text(SSL *ssl)
+{
+	X509 *peer = SSL_get0_peer_certificate(ssl);
+
+	if (peer == NULL)
+		return "Anonymous";
+	if (SSL_get_verify_mode(ssl) == SSL_VERIFY_NONE ||
+	    SSL_get_verify_result(ssl) != X509_V_OK)
+		return "Untrusted";
+	return SSL_get0_peername(ssl) != NULL ? "Verified" : "Trusted";
+}
+
+static void
+log_established(struct sess *s, int is_server)
+{
+	char kx[256];
+	int alg = 0, used = SSL_get_cipher_bits(s->ssl, &alg);
+
+	kx_text(s->ssl, is_server, kx, sizeof(kx));
+	log_info("sess=%llu service=%s: %s TLS connection established %s %s:"
+	    " %s with cipher %s (%d/%d bits)%s", (unsigned long long)s->id,
+	    s->svc->name, trust_text(s->ssl), is_server ? "from" : "to",
+	    is_server ? s->peer : s->svc->fwd_text, SSL_get_version(s->ssl),
+	    SSL_get_cipher_name(s->ssl), used, alg, kx);
+}
+
+/* A new SSL on fd for the session's role. */
+static int
+sess_ssl(struct sess *s, int fd, int is_server)
+{
+	char tls[512];
+
+	if ((s->ssl = SSL_new(s->svc->ctx)) == NULL ||
+	    SSL_set_fd(s->ssl, fd) != 1) {
+		snprintf(s->why, sizeof(s->why), "SSL_new: %s",
+		    log_tls_errors(tls, sizeof(tls)));
+		return -1;
+	}
+	/* SSL_set_fd's socket BIO does not close fd: the session does. */
+	if (is_server)
+		SSL_set_accept_state(s->ssl);
+	else {
+		SSL_set_connect_state(s->ssl);
+		if (s->svc->sni != NULL)
+			SSL_set_tlsext_host_name(s->ssl, s->svc->sni);
+	}
+	return 0;
+}
+
+/* server role: TLS from the peer, then plaintext to the target. */
+static int
+sess_server(struct sess *s, struct relay *r)
+{
+	if (sess_ssl(s, s->peer_fd, 1) < 0 ||
+	    sess_handshake(s, s->peer_fd) < 0)
+		return -1;
+	log_established(s, 1);
+	if (sess_connect(s) < 0)
+		return -1;
+	r->tfd = s->peer_fd;
+	r->pfd = s->fwd_fd;
+	return 0;
+}
+
+/* client role: plaintext from the peer, TLS to the target. */
+static int
+sess_client(struct sess *s, struct relay *r)
+{
+	if (sess_connect(s) < 0 || sess_ssl(s, s->fwd_fd, 0) < 0 ||
+	    sess_handshake(s, s->fwd_fd) < 0)
+		return -1;
+	log_established(s, 0);
+	r->tfd = s->fwd_fd;
+	r->pfd = s->peer_fd;
+	return 0;
+}
+
+static void
+sess_close(struct sess *s, const struct relay *r, int failed)
+{
+	int64_t ms = wd_now_ms() - s->wd.start_ms;
+
+	if (failed)
+		log_info("sess=%llu service=%s: %s: %s",
+		    (unsigned long long)s->id, s->svc->name, s->peer, s->why);
+	log_info("sess=%llu service=%s: DISCONNECT %s in=%llu out=%llu "
+	    "time=%lld.%03llds%s", (unsigned long long)s->id, s->svc->name,
+	    s->peer, (unsigned long long)r->from_tls,
+	    (unsigned long long)r->to_tls, (long long)(ms / 1000),
+	    (long long)(ms % 1000),
+	    (r->flags & RELAY_F_T_DIRTY) ? " (peer closed without "
+	    "close_notify)" : "");
+	SSL_free(s->ssl);
+	if (s->fwd_fd >= 0)
+		close(s->fwd_fd);
+	close(s->peer_fd);
+}
+
+void
+sess_run(struct pool_job *job)
+{
+	struct sess s;
+	struct relay r;
+	int rc;
+
+	memset(&s, 0, sizeof(s));
+	memset(&r, 0, sizeof(r));
+	s.id = __atomic_add_fetch(&sess_ids, 1, __ATOMIC_RELAXED);
+	s.svc = &job->rt->svcs[job->svc];
+	s.peer_fd = job->fd;
+	s.fwd_fd = -1;
+	sess_addr_text(&job->peer, s.peer, sizeof(s.peer));
+	wd_init(&s.wd, s.svc->idle_ms, s.svc->life_ms);
+	log_info("sess=%llu service=%s: CONNECT from %s",
+	    (unsigned long long)s.id, s.svc->name, s.peer);
+	rc = s.svc->role == SVC_SERVER ? sess_server(&s, &r) :
+	    sess_client(&s, &r);
+	if (rc == 0) {
+		r.ssl = s.ssl;
+		rc = relay_run(&r, &s.wd, s.why, sizeof(s.why));
+	}
+	sess_close(&s, &r, rc < 0);
+	rt_unref(job->rt);
+}

@@ -1,0 +1,24 @@
+/*
+ * supervisor.h - the privileged supervisor's main loop.
+ *
+ * Runs in: the privileged supervisor, after the loader has read the
+ * configuration and opened the listeners.
+ */
+#ifndef TLSWARD_SUPERVISOR_H
+#define TLSWARD_SUPERVISOR_H
+
+#include "loader.h"
+
+struct sup_opts {
+	const char	*dir;		/* configuration directory */
+	int		 verbose;
+	int		 self_fd;	/* our own executable, for the worker */
+	void		(*ready)(void *);	/* called once serving */
+	void		*ready_arg;
+};
+
+/* Runs the worker until SIGTERM/SIGINT. ld is the current configuration
+ * (replaced on reload). Returns the exit status. */
+int	supervisor_run(const struct sup_opts *o, struct loader *ld);
+
+#endif

@@ -1,0 +1,235 @@
+/*
+ * worker.c - the sandboxed worker process: receives a snapshot and the
+ * listeners from the supervisor, builds its SSL_CTXs, confines itself,
+ * then serves until told to drain or until the supervisor goes away.
+ *
+ * Runs in: the worker (exec'd by the supervisor as "tlswardd --worker").
+ * Sequence: snapshot -> SSL_CTXs -> SIGSYS reporter -> sbx_enter ->
+ * wipe the snapshot -> threads (pool, acceptor) -> READY -> control loop.
+ * No thread exists before sbx_enter, so the filter covers all of them.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+
+#include "acceptor.h"
+#include "ipc.h"
+#include "log.h"
+#include "pool.h"
+#include "runtime.h"
+#include "sandbox.h"
+#include "session.h"
+#include "snapshot.h"
+#include "util.h"
+#include "watchdog.h"
+#include "worker.h"
+
+static int worker_log_fd = -1;
+
+/*
+ * SIGSYS from the seccomp filter: tell the supervisor which syscall, then
+ * die of the same signal (SA_RESETHAND restored the default action).
+ * Async-signal-safe: only send(2) and raise(3).
+ */
+static void
+sigsys_report(int sig, siginfo_t *si, void *uc)
+{
+	char msg[48] = "\002" WORKER_SECCOMP_TAG;
+	size_t n = strlen(msg);
+	unsigned nr = (unsigned)si->si_syscall, div = 1000000;
+
+	for (; div > 0; div /= 10)
+		if (nr >= div || div == 1)
+			msg[n++] = (char)('0' + (nr / div) % 10);
+	(void)send(worker_log_fd, msg, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	raise(sig);
+}
+
+static void
+sigsys_install(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = sigsys_report;
+	sa.sa_flags = SA_SIGINFO | SA_RESETHAND;
+	sigaction(SIGSYS, &sa, NULL);
+}
+
+/* Sandbox options the supervisor resolved. */
+static int
+sbx_opts_get(const struct snapshot *s, struct sbx_opts *o, char *err,
+    size_t errlen)
+{
+	const char *cid = snap_get(s, "global.sbx.change_id", NULL);
+	const char *uid = snap_get(s, "global.sbx.uid", NULL);
+	const char *gid = snap_get(s, "global.sbx.gid", NULL);
+	const char *mode = snap_get(s, "global.tlsproxy_sandbox", NULL);
+
+	if (cid == NULL || uid == NULL || gid == NULL || mode == NULL ||
+	    sbx_mode_parse(mode, &o->mode) < 0)
+		return errf(err, errlen, "snapshot without sandbox settings");
+	o->change_id = atoi(cid);
+	o->uid = (uid_t)strtoul(uid, NULL, 10);
+	o->gid = (gid_t)strtoul(gid, NULL, 10);
+	return 0;
+}
+
+/* Reports a refusal to the supervisor and logs it. */
+static int
+reject(int ipc, const char *why)
+{
+	log_warnx("worker: %s", why);
+	(void)ipc_send(ipc, IPC_REJECT, why, strlen(why), NULL, 0);
+	return 1;
+}
+
+/* The first snapshot: everything up to serving. */
+static int
+worker_setup(int ipc, struct ipc_msg *m, char *err, size_t errlen)
+{
+	struct snapshot snap;
+	struct sbx_opts so;
+	struct rt *rt;
+
+	if (m->type != IPC_SNAPSHOT || snap_decode(&snap, m->data, m->len) < 0)
+		return errf(err, errlen, "bad first message from the supervisor");
+	explicit_bzero(m->data, m->len);
+	if (sbx_opts_get(&snap, &so, err, errlen) < 0 ||
+	    (rt = rt_build(&snap, err, errlen)) == NULL) {
+		snap_fini(&snap);
+		return -1;
+	}
+	snap_fini(&snap);	/* wipes the PEM copies */
+	/* Lazy initialisation before the filter: the RNG, the socket
+	 * layer's wake-up pipe. */
+	if (RAND_status() != 1 || acceptor_init(err, errlen) < 0) {
+		rt_unref(rt);
+		return errf(err, errlen, "initialisation failed");
+	}
+	sigsys_install();
+	if (sbx_enter(&so, err, errlen) < 0) {
+		rt_unref(rt);
+		return -1;
+	}
+	rt_install(rt);
+	rt = rt_current();
+	if (pool_start(sess_run, rt->min_threads, rt->max_threads,
+	    rt->queue_limit, err, errlen) < 0 ||
+	    acceptor_start(m->fds, m->nfds, err, errlen) < 0) {
+		rt_unref(rt);
+		return -1;
+	}
+	log_info("worker: serving %zu service%s (pid %ld, sandbox %s)", rt->n,
+	    rt->n == 1 ? "" : "s", (long)getpid(), sbx_mode_name(so.mode));
+	rt_unref(rt);
+	m->nfds = 0;	/* the acceptor owns the listeners now */
+	return 0;
+}
+
+/* A later snapshot: a new generation for new sessions. */
+static void
+worker_reload(int ipc, const struct ipc_msg *m)
+{
+	struct snapshot snap;
+	struct rt *rt;
+	char err[1024];
+
+	if (snap_decode(&snap, m->data, m->len) < 0) {
+		reject(ipc, "reload: malformed snapshot");
+		return;
+	}
+	rt = rt_build(&snap, err, sizeof(err));
+	snap_fini(&snap);
+	if (rt == NULL) {
+		reject(ipc, err);
+		return;
+	}
+	pool_limits(rt->min_threads, rt->max_threads, rt->queue_limit);
+	rt_install(rt);
+	log_info("worker: reloaded (generation %u)", rt->generation);
+	(void)ipc_send(ipc, IPC_READY, NULL, 0, NULL, 0);
+}
+
+/* Stops accepting, waits for sessions up to the deadline, exits. */
+static void
+worker_drain(const struct ipc_msg *m)
+{
+	long long ms = m->len > 0 ? atoll((const char *)m->data) : 0;
+	int busy;
+
+	acceptor_stop();
+	busy = pool_wait_idle(wd_now_ms() + ms);
+	if (busy > 0)
+		log_info("worker: drain deadline reached, closing %d "
+		    "session%s", busy, busy == 1 ? "" : "s");
+	else
+		log_info("worker: all sessions finished");
+	_exit(0);
+}
+
+static void
+worker_status(int ipc)
+{
+	struct pool_stats st;
+	char line[256];
+
+	pool_stats(&st);
+	snprintf(line, sizeof(line), "threads=%d idle=%d queued=%d served=%llu "
+	    "refused=%llu", st.threads, st.idle, st.queued,
+	    (unsigned long long)st.served, (unsigned long long)st.refused);
+	(void)ipc_send(ipc, IPC_STATUS, line, strlen(line), NULL, 0);
+}
+
+#ifdef TLSWARD_TEST_HOOKS
+/* Test hook: make a forbidden system call (never in normal builds). */
+static void
+worker_test_syscall(void)
+{
+	log_warnx("worker: test hook: calling a forbidden system call");
+	(void)syscall(SYS_openat, -100, "/etc/hostname", 0);
+}
+#endif
+
+int
+worker_main(int ipc, int logfd)
+{
+	struct ipc_msg m;
+	char err[1024];
+	int rc;
+
+	worker_log_fd = logfd;
+	log_to_fd(logfd);
+	if (ipc_recv(ipc, &m) != 1)
+		return reject(ipc, "no snapshot from the supervisor");
+	rc = worker_setup(ipc, &m, err, sizeof(err));
+	ipc_msg_fini(&m);
+	if (rc < 0)
+		return reject(ipc, err);
+	(void)ipc_send(ipc, IPC_READY, NULL, 0, NULL, 0);
+	while ((rc = ipc_recv(ipc, &m)) == 1) {
+		if (m.type == IPC_SNAPSHOT)
+			worker_reload(ipc, &m);
+		else if (m.type == IPC_DRAIN)
+			worker_drain(&m);
+		else if (m.type == IPC_STATUS)
+			worker_status(ipc);
+#ifdef TLSWARD_TEST_HOOKS
+		else if (m.type == IPC_TEST_SYSCALL)
+			worker_test_syscall();
+#endif
+		ipc_msg_fini(&m);
+	}
+	/* The supervisor is gone: nobody to serve for. */
+	log_warnx("worker: supervisor connection closed; exiting");
+	_exit(rc == 0 ? 0 : 1);
+}

@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+"""t/tools/echo.py - plaintext test backend.
+
+Usage: echo.py PORTFILE [MODE]
+Listens on 127.0.0.1:0, writes the port to PORTFILE, serves connections
+in threads until killed. Modes:
+  echo  (default) write back everything read; at EOF from the client,
+        shut down the write side after the last byte (half-close).
+  http  answer any request with "HTTP/1.0 200 OK" and the body "hello\n".
+  silent read and discard, never answer, never close.
+"""
+import socket
+import sys
+import threading
+
+
+def echo(conn):
+    with conn:
+        while True:
+            data = conn.recv(65536)
+            if not data:
+                break
+            conn.sendall(data)
+        conn.shutdown(socket.SHUT_WR)
+
+
+def http(conn):
+    with conn:
+        buf = b""
+        while b"\r\n\r\n" not in buf:
+            data = conn.recv(4096)
+            if not data:
+                return
+            buf += data
+        body = b"hello\n"
+        conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: %d\r\n"
+                     b"Connection: close\r\n\r\n%s" % (len(body), body))
+
+
+def silent(conn):
+    while conn.recv(65536):
+        pass
+
+
+def main():
+    portfile = sys.argv[1]
+    mode = {"echo": echo, "http": http, "silent": silent}[
+        sys.argv[2] if len(sys.argv) > 2 else "echo"]
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(128)
+    with open(portfile + ".tmp", "w") as f:
+        f.write("%d\n" % srv.getsockname()[1])
+    import os
+    os.rename(portfile + ".tmp", portfile)
+    while True:
+        conn, _ = srv.accept()
+        threading.Thread(target=mode, args=(conn,), daemon=True).start()
+
+
+main()

@@ -220,48 +220,6 @@ cmd_enable_client(struct cli *cli, int argc, char **argv)
 	return rc;
 }
 
-/* Hosts for the certificate: the arguments, else myhostname. All are
- * validated before anything is created. */
-static int
-server_hosts(const struct conf *cf, int argc, char **argv, char ***hostsp,
-    size_t *np, char *err, size_t errlen)
-{
-	char **hosts;
-	size_t i, n = argc > 0 ? (size_t)argc : 1;
-
-	if (n > KEYGEN_MAX_HOSTS)
-		return errf(err, errlen, "too many host names (at most %d)",
-		    KEYGEN_MAX_HOSTS);
-	hosts = xcalloc(n, sizeof(*hosts));
-	if (argc > 0) {
-		for (i = 0; i < n; i++)
-			hosts[i] = xstrdup(argv[i]);
-	} else if (conf_get(cf, "myhostname", &hosts[0], err, errlen) < 0) {
-		free(hosts);
-		return -1;
-	}
-	for (i = 0; i < n; i++) {
-		if (!keygen_host_valid(hosts[i])) {
-			errf(err, errlen, "invalid host name: \"%s\"", hosts[i]);
-			while (n > 0)
-				free(hosts[--n]);
-			free(hosts);
-			return -1;
-		}
-	}
-	*hostsp = hosts;
-	*np = n;
-	return 0;
-}
-
-static void
-hosts_free(char **hosts, size_t n)
-{
-	while (n > 0)
-		free(hosts[--n]);
-	free(hosts);
-}
-
 /* Creates the key and certificate files; *keyp and *certp are the paths. */
 static int
 server_make_pair(const struct conf *cf, const struct keygen_spec *spec,
@@ -337,8 +295,10 @@ cmd_enable_server(struct cli *cli, int argc, char **argv)
 		return fail(err);
 	if ((cf = cli_conf_load(cli)) == NULL)
 		return CLI_EXIT_FAIL;
-	if (server_hosts(cf, argc - optind, argv + optind, &hosts, &nhosts,
-	    err, sizeof(err)) < 0) {
+	if (keygen_hosts(cf, argc - optind, argv + optind, &hosts, &nhosts,
+	    err, sizeof(err)) < 0 ||
+	    keygen_hosts_check(hosts, nhosts, 1, err, sizeof(err)) < 0) {
+		keygen_hosts_free(hosts, nhosts);
 		conf_free(cf);
 		return fail(err);
 	}
@@ -347,7 +307,7 @@ cmd_enable_server(struct cli *cli, int argc, char **argv)
 		rc = CLI_EXIT_OK;
 	} else
 		rc = server_enable(cf, &spec, hosts, nhosts, o.rand);
-	hosts_free(hosts, nhosts);
+	keygen_hosts_free(hosts, nhosts);
 	conf_free(cf);
 	return rc;
 }

@@ -27,12 +27,23 @@ file_read(const char *path, size_t max, char **datap, size_t *lenp,
 	ssize_t n;
 	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer; only
+	 * regular files are read. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
 		return errf_errno(err, errlen, "cannot open %s", path);
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		if (errno == 0 || S_ISDIR(st.st_mode))
-			errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+	if (fstat(fd, &st) < 0) {
 		errf_errno(err, errlen, "cannot read %s", path);
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		if (S_ISDIR(st.st_mode)) {
+			errno = EISDIR;
+			errf_errno(err, errlen, "cannot read %s", path);
+		} else
+			errf(err, errlen, "cannot read %s: not a regular file",
+			    path);
 		close(fd);
 		return -1;
 	}
@@ -55,6 +66,7 @@ file_read(const char *path, size_t max, char **datap, size_t *lenp,
 		buf_add(&b, chunk, (size_t)n);
 	}
 	close(fd);
+	explicit_bzero(chunk, sizeof(chunk));
 	*lenp = b.len;
 	*datap = buf_take(&b);
 	return 0;

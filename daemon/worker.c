@@ -209,6 +209,9 @@ worker_main(int ipc, int logfd)
 
 	worker_log_fd = logfd;
 	log_to_fd(logfd);
+	/* A peer that resets its connection must not kill the worker with
+	 * SIGPIPE (OpenSSL's socket BIO writes with write(2)). */
+	signal(SIGPIPE, SIG_IGN);
 	if (ipc_recv(ipc, &m) != 1)
 		return reject(ipc, "no snapshot from the supervisor");
 	rc = worker_setup(ipc, &m, err, sizeof(err));

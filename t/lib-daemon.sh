@@ -1,0 +1,84 @@
+# t/lib-daemon.sh - helpers for tests that run tlswardd (sourced after
+# t/lib.sh). Everything listens on 127.0.0.1 port 0; the chosen ports are
+# read from the daemon's log or the backend's port file.
+#
+#   daemon_setup         key + cert in $CONF via "tlsward enable-server"
+#   backend_start MODE   python echo/http/silent server; sets $BPORT
+#   services 'LINE' ...  writes $CONF/services.cf
+#   daemon_start         starts tlswardd -f, waits until it serves; $DPID
+#   port_of SERVICE      the port a service listens on
+#   worker_pid           the current worker's pid
+#   daemon_stop          SIGTERM and wait
+#   wait_log REGEX [SECS]  waits until the daemon log matches
+# $SANDBOX (enforce|off) is written into main.cf by daemon_setup.
+
+: "${TLSWARDD:=$TOP_BUILDDIR/daemon/tlswardd}"
+: "${TLSPEER:=$TOP_BUILDDIR/t/tools/tlspeer}"
+: "${SANDBOX:=enforce}"
+DLOG=
+
+daemon_setup() {
+	tw enable-server localhost >/dev/null 2>&1 || return 1
+	cat >> "$CONF/main.cf" <<EOT
+tlsproxy_sandbox = $SANDBOX
+tlsproxy_user = nobody
+tlsproxy_pid_file =
+EOT
+}
+
+backend_start() {
+	rm -f "$T/bport.$1"
+	python3 "$TOP_SRCDIR/t/tools/echo.py" "$T/bport.$1" "$1" &
+	tap_pid $!
+	for _i in $(seq 50); do
+		[ -s "$T/bport.$1" ] && break
+		sleep 0.1
+	done
+	BPORT=$(cat "$T/bport.$1")
+}
+
+services() { printf '%s\n' "$@" > "$CONF/services.cf"; }
+
+wait_log() {	# wait_log REGEX [SECONDS]
+	_n=$(( ${2:-10} * 10 ))
+	while [ "$_n" -gt 0 ]; do
+		grep -Eq -- "$1" "$DLOG" 2>/dev/null && return 0
+		sleep 0.1
+		_n=$((_n - 1))
+	done
+	return 1
+}
+
+daemon_start() {
+	DLOG=$T/daemon.log
+	: > "$DLOG"
+	"$TLSWARDD" -c "$CONF" -f "$@" >> "$DLOG" 2>&1 &
+	DPID=$!
+	tap_pid "$DPID"
+	if ! wait_log 'worker [0-9]+ started|not starting|could not start' 10 ||
+	    ! grep -q 'worker [0-9]* started' "$DLOG"; then
+		diag "tlswardd did not start:" "$(cat "$DLOG")"
+		return 1
+	fi
+}
+
+port_of() {
+	sed -n "s/.*service $1: listening on \[.*\]:\([0-9]*\)$/\1/p" "$DLOG" | tail -n 1
+}
+
+worker_pid() {
+	sed -n 's/.*worker \([0-9]*\) started$/\1/p' "$DLOG" | tail -n 1
+}
+
+daemon_stop() {
+	kill -TERM "$DPID" 2>/dev/null
+	for _i in $(seq 100); do
+		kill -0 "$DPID" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	kill -KILL "$DPID" 2>/dev/null
+	return 1
+}
+
+# dump the daemon log into the TAP stream (for failures)
+daemon_log() { [ -n "$DLOG" ] && diag "daemon log:" "$(tail -n 40 "$DLOG")"; }

@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <netdb.h>
@@ -292,6 +293,37 @@ svc_forward(struct lctx *lc, size_t i, const struct service *svc)
 	}
 }
 
+/* "service NAME: listening on ADDR", with the port the kernel chose
+ * for port 0. */
+static void
+log_listening(const struct service *svc, int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char a[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+
+	if (svc->listen.kind == SVC_ADDR_UNIX) {
+		log_info("service %s: listening on unix:%s", svc->name,
+		    svc->listen.path);
+		return;
+	}
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0) {
+		if (ss.ss_family == AF_INET6) {
+			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+			inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
+			port = ntohs(s6->sin6_port);
+		} else {
+			struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+			inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
+			port = ntohs(s4->sin_port);
+		}
+	}
+	log_info("service %s: listening on [%s]:%u", svc->name, a, port);
+}
+
 /* Opens the listener of a service and records its index. */
 static void
 svc_listen(struct lctx *lc, const struct conf *cf, size_t i,
@@ -319,6 +351,7 @@ svc_listen(struct lctx *lc, const struct conf *cf, size_t i,
 		lc->ld->fds[lc->ld->nfds] = fd;
 		snprintf(idx, sizeof(idx), "%zu", lc->ld->nfds++);
 		snap_setf(&lc->ld->snap, idx, "svc.%zu.listen_fd", i);
+		log_listening(svc, fd);
 	}
 	free(mode);
 }

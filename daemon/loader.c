@@ -356,6 +356,34 @@ svc_listen(struct lctx *lc, const struct conf *cf, size_t i,
 	free(mode);
 }
 
+/* Parameters of the whole daemon: a per-service -o would be ignored, so
+ * it is refused. */
+static const char *const daemon_wide[] = {
+	"syslog_facility", "syslog_name", "tlsproxy_drain_timeout",
+	"tlsproxy_max_threads", "tlsproxy_min_threads", "tlsproxy_pid_file",
+	"tlsproxy_queue_limit", "tlsproxy_sandbox", "tlsproxy_user", NULL,
+};
+
+static int
+svc_opts_check(struct lctx *lc, const struct service *svc)
+{
+	const char *const *p;
+	size_t k;
+	int bad = 0;
+
+	for (k = 0; k < svc->nopts; k++) {
+		for (p = daemon_wide; *p != NULL; p++) {
+			if (strcmp(svc->opts[k].name, *p) == 0) {
+				lerr(lc, "service %s: -o %s: a daemon-wide "
+				    "parameter; set it in main.cf", svc->name,
+				    *p);
+				bad++;
+			}
+		}
+	}
+	return bad ? -1 : 0;
+}
+
 /* One services.cf entry. */
 static void
 svc_load(struct lctx *lc, size_t i, const struct service *svc,
@@ -364,6 +392,8 @@ svc_load(struct lctx *lc, size_t i, const struct service *svc,
 	struct conf *cf;
 	char err[1024];
 
+	if (svc_opts_check(lc, svc) < 0)
+		return;
 	if ((cf = services_conf(lc->base, svc, err, sizeof(err))) == NULL) {
 		lerr(lc, "%s", err);
 		return;

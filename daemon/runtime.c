@@ -105,7 +105,8 @@ svc_tls(const struct snapshot *s, size_t i, struct rt_svc *v, char *err,
     size_t errlen)
 {
 	if (v->role == SVC_CONTROL)
-		return 0;
+		return errf(err, errlen, "service %s: role control (the hand-off "
+		    "socket) is not available in this release", v->name);
 	v->level = tlsctx_level(s, i, v->role);
 	if (v->level == TLS_LEVEL_NONE)
 		return errf(err, errlen, "service %s: the TLS security level "

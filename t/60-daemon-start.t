@@ -39,6 +39,8 @@ services "# comment" "" "https 127.0.0.1:0 proxy 127.0.0.1:1"
 check "an unknown role" 'services.cf:3: unknown role "proxy"'
 services "https 127.0.0.1:0 server 127.0.0.1:$BPORT" "https 127.0.0.1:0 server 127.0.0.1:$BPORT"
 check "a duplicate service name" 'services.cf:2: duplicate service name "https"'
+services "hand unix:$T/handoff control -"
+check "a control service" 'service hand: role control .* not available in this release'
 services "https nonsense server 127.0.0.1:$BPORT"
 check "a bad listen address" 'services.cf:1: bad address "nonsense"'
 services "https 127.0.0.1:0 server 127.0.0.1:$BPORT -o tlsproxy_tls_protocols=TLSv9"
@@ -52,13 +54,16 @@ check "no certificate" 'service https: no server certificate'
 services "https 127.0.0.1:0 server 127.0.0.1:$BPORT -o tlsproxy_tls_cert_file=/nonexistent.pem"
 check "a missing certificate file" 'service https: parameter tlsproxy_tls_cert_file: cannot open /nonexistent.pem'
 other=$(ls "$CONF"/cert-*.pem | head -n 1)
-tw new-server-key >/dev/null 2>&1
-newkey=$(ls -t "$CONF"/key-*.pem | head -n 1)
+tw new-server-key -a ecdsa >/dev/null 2>&1	# eckey-*: no name clash
+newkey=$(ls "$CONF"/eckey-*.pem | head -n 1)
 services "https 127.0.0.1:0 server 127.0.0.1:$BPORT -o tlsproxy_tls_key_file=$newkey -o tlsproxy_tls_cert_file=$other"
 check "a key that does not match the certificate" 'does not match the certificate'
-services "https 127.0.0.1:0 server 127.0.0.1:$BPORT -o tlsproxy_min_threads=0"
-check "tlsproxy_min_threads = 0" 'tlsproxy_min_threads: want a number from 1'
+services "https 127.0.0.1:0 server 127.0.0.1:$BPORT -o tlsproxy_max_threads=9"
+check "-o of a daemon-wide parameter" 'service https: -o tlsproxy_max_threads: a daemon-wide parameter; set it in main.cf'
 services "https 127.0.0.1:0 server 127.0.0.1:$BPORT"
+echo 'tlsproxy_min_threads = 0' >> "$CONF/main.cf"
+check "tlsproxy_min_threads = 0" 'tlsproxy_min_threads: want a number from 1'
+sed -i '/tlsproxy_min_threads = 0/d' "$CONF/main.cf"
 echo 'tlsproxy_sandbox = strict' >> "$CONF/main.cf"
 check "an unknown sandbox mode" 'tlsproxy_sandbox: "strict"'
 sed -i '/tlsproxy_sandbox = strict/d' "$CONF/main.cf"

@@ -81,8 +81,14 @@ parse_opts(int argc, char **argv, struct opts *o)
 			o->check_only = 1;
 			break;
 		case 'V':
-			printf("tlswardd %s (%s)\n", PACKAGE_VERSION,
-			    OpenSSL_version(OPENSSL_VERSION));
+			printf("tlswardd %s (%s)%s\n", PACKAGE_VERSION,
+			    OpenSSL_version(OPENSSL_VERSION),
+#ifdef TLSWARD_TEST_HOOKS
+			    " [test hooks: not for production]"
+#else
+			    ""
+#endif
+			    );
 			exit(0);
 		case 'P':
 			sbx_policy_print(stdout);

@@ -8,6 +8,7 @@ in threads until killed. Modes:
         shut down the write side after the last byte (half-close).
   http  answer any request with "HTTP/1.0 200 OK" and the body "hello\n".
   silent read and discard, never answer, never close.
+  flood write without end until the connection breaks.
 """
 import socket
 import sys
@@ -42,9 +43,18 @@ def silent(conn):
         pass
 
 
+def flood(conn):
+    chunk = b"x" * 65536
+    try:
+        while True:
+            conn.sendall(chunk)
+    except OSError:
+        conn.close()
+
+
 def main():
     portfile = sys.argv[1]
-    mode = {"echo": echo, "http": http, "silent": silent}[
+    mode = {"echo": echo, "http": http, "silent": silent, "flood": flood}[
         sys.argv[2] if len(sys.argv) > 2 else "echo"]
     srv = socket.socket()
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -1,0 +1,106 @@
+#!/bin/sh
+# t/64-watchdog.t - per-session deadlines: a peer that connects and says
+# nothing, one that sends half a ClientHello, one that stops reading, and
+# a session past its lifetime are each torn down on time and logged,
+# while other sessions are served meanwhile.
+. "$TOP_SRCDIR/t/lib.sh"
+. "$TOP_SRCDIR/t/lib-daemon.sh"
+tap_setup
+
+cat > "$T/stall.py" <<'PY'
+# stall.py PORT MODE: prints how many seconds until the proxy closed us
+import socket, ssl, sys, time
+port, mode = int(sys.argv[1]), sys.argv[2]
+s = socket.create_connection(("127.0.0.1", port), timeout=30)
+t0 = time.monotonic()
+if mode == "half-hello":
+    s.sendall(bytes.fromhex("160301020001"))    # a record header, then nothing
+if mode == "no-read":
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    s = ctx.wrap_socket(s)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    t0 = time.monotonic()
+    time.sleep(float(sys.argv[3]))                # never read
+    print("%.1f" % (time.monotonic() - t0))
+    sys.exit(0)
+if mode == "chatty":
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    s = ctx.wrap_socket(s)
+    t0 = time.monotonic()
+    try:
+        while time.monotonic() - t0 < 20:
+            s.sendall(b"tick\n")                  # progress every 0.3 s
+            if not s.recv(100):
+                break
+            time.sleep(0.3)
+    except (OSError, ssl.SSLError):
+        pass
+    print("%.1f" % (time.monotonic() - t0))
+    sys.exit(0)
+try:
+    while s.recv(100):
+        pass
+except OSError:
+    pass
+print("%.1f" % (time.monotonic() - t0))
+PY
+secs_between() {	# secs_between VALUE LOW HIGH
+	python3 -c "import sys; v=float(sys.argv[1]); sys.exit(0 if float(sys.argv[2]) <= v <= float(sys.argv[3]) else 1)" "$@"
+}
+
+daemon_setup
+backend_start http; HPORT=$BPORT
+backend_start flood; FPORT=$BPORT
+backend_start echo; EPORT=$BPORT
+services "slow 127.0.0.1:0 server 127.0.0.1:$HPORT -o tlsproxy_handshake_timeout=2s -o tlsproxy_watchdog_timeout=3s" \
+    "flood 127.0.0.1:0 server 127.0.0.1:$FPORT -o tlsproxy_watchdog_timeout=2s" \
+    "life 127.0.0.1:0 server 127.0.0.1:$EPORT -o tlsproxy_max_session_time=2s" \
+    "web 127.0.0.1:0 server 127.0.0.1:$HPORT"
+daemon_start || { daemon_log; tap_done; exit 1; }
+
+python3 "$T/stall.py" "$(port_of slow)" silent > "$T/silent.t" &
+p1=$!
+python3 "$T/stall.py" "$(port_of slow)" half-hello > "$T/half.t" &
+p2=$!
+python3 "$T/stall.py" "$(port_of flood)" no-read 8 > "$T/noread.t" &
+p3=$!
+python3 "$T/stall.py" "$(port_of life)" chatty > "$T/chatty.t" &
+p4=$!
+sleep 0.5
+# Meanwhile another session is served at once.
+t0=$(date +%s%N)
+out=$(curl -sk --max-time 5 "https://127.0.0.1:$(port_of web)/")
+t1=$(date +%s%N)
+is "$out" "hello" "a normal session is served while four peers stall"
+ok $(( (t1 - t0) / 1000000 < 1500 ? 0 : 1 )) "... and without waiting for them"
+wait $p1 $p2 $p3 $p4
+
+secs_between "$(cat "$T/silent.t")" 1.5 4
+ok $? "a silent peer is closed after the 2 s handshake deadline ($(cat "$T/silent.t") s)"
+secs_between "$(cat "$T/half.t")" 1.5 4
+ok $? "half a ClientHello is closed after the handshake deadline ($(cat "$T/half.t") s)"
+secs_between "$(cat "$T/chatty.t")" 1.5 4
+ok $? "a busy session ends at its 2 s lifetime ($(cat "$T/chatty.t") s)"
+
+wait_log 'service=flood: .*idle timeout' 10
+log=$(cat "$DLOG")
+like "$log" 'service=slow: \[127\.0\.0\.1\]:[0-9]+: handshake/connect timeout in TLS handshake' \
+    "the handshake timeout is logged"
+is "$(printf '%s\n' "$log" | grep -c 'service=slow: .*handshake/connect timeout in TLS handshake')" 2 \
+    "both stalled handshakes are logged"
+like "$log" 'service=flood: \[127\.0\.0\.1\]:[0-9]+: idle timeout' \
+    "a peer that stops reading is ended by the idle deadline"
+like "$log" 'service=life: \[127\.0\.0\.1\]:[0-9]+: session lifetime exceeded' \
+    "the session lifetime is logged"
+kill -0 "$DPID"
+ok $? "the daemon is still running"
+pid=$(worker_pid)
+out=$(curl -sk --max-time 5 "https://127.0.0.1:$(port_of web)/")
+is "$out" "hello" "and still serving"
+is "$(worker_pid)" "$pid" "with the same worker"
+daemon_stop
+tap_done

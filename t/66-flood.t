@@ -1,0 +1,70 @@
+#!/bin/sh
+# t/66-flood.t - more connections than threads plus queue: the excess is
+# refused at once and logged, the admitted sessions are served, memory
+# stays bounded, and service resumes when the load goes.
+. "$TOP_SRCDIR/t/lib.sh"
+. "$TOP_SRCDIR/t/lib-daemon.sh"
+tap_setup
+
+daemon_setup
+cat >> "$CONF/main.cf" <<EOT
+tlsproxy_min_threads = 1
+tlsproxy_max_threads = 2
+tlsproxy_queue_limit = 1
+EOT
+backend_start http
+services "web 127.0.0.1:0 server 127.0.0.1:$BPORT -o tlsproxy_handshake_timeout=3s"
+daemon_start || { daemon_log; tap_done; exit 1; }
+port=$(port_of web)
+w=$(worker_pid)
+rss() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status"; }
+rss0=$(rss "$w")
+
+# 6 silent connections: 2 take the threads, 1 waits in the queue, 3 are
+# refused at once.
+python3 - "$port" > "$T/flood.out" <<'PY'
+import socket, sys, time
+port = int(sys.argv[1])
+socks = []
+for i in range(6):
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    socks.append(s)
+    time.sleep(0.1)
+closed_fast = 0
+for s in socks:
+    s.settimeout(1.0)
+    try:
+        if s.recv(1) == b"":
+            closed_fast += 1
+    except (socket.timeout, ConnectionResetError):
+        pass
+print(closed_fast)
+PY
+is "$(cat "$T/flood.out")" 3 "past 2 threads and a queue of 1, three connections are closed at once"
+wait_log 'refused connection from' 3
+is "$(grep -c 'service web: refused connection from \[127\.0\.0\.1\]:[0-9]*: all 2 session threads busy and 1 queued' "$DLOG")" 3 \
+    "each refusal is logged"
+
+# a bounded storm: 300 connects that close at once
+python3 - "$port" <<'PY'
+import socket, sys, time
+port = int(sys.argv[1])
+t0 = time.monotonic()
+for i in range(300):
+    if time.monotonic() - t0 > 20:
+        break
+    try:
+        s = socket.create_connection(("127.0.0.1", port), timeout=2)
+        s.close()
+    except OSError:
+        pass
+PY
+sleep 4	# the stalled handshakes end (3 s) and the queue drains
+ok "$(kill -0 "$DPID"; echo $?)" "the daemon survives the storm"
+is "$(worker_pid)" "$w" "with the same worker"
+is "$(curl -sk --max-time 5 "https://127.0.0.1:$port/")" "hello" "service resumes when the load goes"
+rss1=$(rss "$w")
+diag "worker VmRSS: $rss0 kB before, $rss1 kB after"
+ok $(( rss1 - rss0 < 32768 ? 0 : 1 )) "worker memory stays bounded (+$((rss1 - rss0)) kB)"
+daemon_stop
+tap_done

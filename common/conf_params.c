@@ -185,7 +185,11 @@ static const struct conf_param conf_params[] = {
 	/* tlswardd */
 	{ "tlsproxy_handshake_timeout", "10s", CONF_T_TIME },
 	/* tlswardd */
+	{ "tlsproxy_listen_group", "", CONF_T_STR },
+	/* tlswardd */
 	{ "tlsproxy_listen_mode", "0666", CONF_T_STR },
+	/* tlswardd */
+	{ "tlsproxy_listen_owner", "", CONF_T_STR },
 	/* tlswardd */
 	{ "tlsproxy_max_session_time", "0", CONF_T_TIME },
 	/* tlswardd */

@@ -10,6 +10,8 @@
 
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <grp.h>
+#include <pwd.h>
 #include <errno.h>
 #include <netdb.h>
 #include <stdarg.h>
@@ -324,6 +326,41 @@ log_listening(const struct service *svc, int fd)
 	log_info("service %s: listening on [%s]:%u", svc->name, a, port);
 }
 
+/* tlsproxy_listen_owner / tlsproxy_listen_group for a unix: listener
+ * ("" leaves the socket file as created). */
+static int
+listen_owner(struct lctx *lc, const struct conf *cf, const char *svc,
+    struct listen_unix_attr *ua)
+{
+	char *owner = svc_get(lc, cf, svc, "tlsproxy_listen_owner");
+	char *group = svc_get(lc, cf, svc, "tlsproxy_listen_group");
+	struct passwd *pw;
+	struct group *gr;
+	int rc = 0;
+
+	if (owner != NULL && *owner != '\0') {
+		if ((pw = getpwnam(owner)) != NULL)
+			ua->uid = pw->pw_uid;
+		else {
+			lerr(lc, "service %s: parameter tlsproxy_listen_owner: "
+			    "no such user \"%s\"", svc, owner);
+			rc = -1;
+		}
+	}
+	if (group != NULL && *group != '\0') {
+		if ((gr = getgrnam(group)) != NULL)
+			ua->gid = gr->gr_gid;
+		else {
+			lerr(lc, "service %s: parameter tlsproxy_listen_group: "
+			    "no such group \"%s\"", svc, group);
+			rc = -1;
+		}
+	}
+	free(owner);
+	free(group);
+	return rc;
+}
+
 /* Opens the listener of a service and records its index. */
 static void
 svc_listen(struct lctx *lc, const struct conf *cf, size_t i,
@@ -343,6 +380,9 @@ svc_listen(struct lctx *lc, const struct conf *cf, size_t i,
 	if (listen_mode_parse(mode, &ua.mode) < 0)
 		lerr(lc, "service %s: parameter tlsproxy_listen_mode: bad mode "
 		    "\"%s\" (want octal, e.g. 0660)", svc->name, mode);
+	else if (svc->listen.kind == SVC_ADDR_UNIX &&
+	    listen_owner(lc, cf, svc->name, &ua) < 0)
+		;	/* logged */
 	else if ((fd = listen_open(&svc->listen, &ua, err, sizeof(err))) < 0)
 		lerr(lc, "service %s: %s", svc->name, err);
 	else {

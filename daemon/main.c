@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -160,6 +162,17 @@ pidfile_write(const char *path)
 		log_warnx("%s", err);
 }
 
+/* The supervisor holds every private key: never in a core file, never
+ * readable through /proc/PID/mem by the same user. */
+static void
+no_core_dumps(void)
+{
+	struct rlimit rl = { 0, 0 };
+
+	if (setrlimit(RLIMIT_CORE, &rl) < 0 || prctl(PR_SET_DUMPABLE, 0) < 0)
+		log_fatal("cannot disable core dumps");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -175,6 +188,7 @@ main(int argc, char **argv)
 	}
 	parse_opts(argc, argv, &o);
 	log_init("tlswardd", LOG_TO_STDERR, o.verbose);
+	no_core_dumps();
 	o.dir = conf_default_dir(o.dir);
 	if (o.check_only)
 		return check_config(o.dir);

@@ -46,6 +46,9 @@ extern const struct cli_cmd cli_cmds[];
  * CLI_EXIT_USAGE. */
 int	cli_usage(const char *name);
 
+/* Prints "tlsward: fatal: MESSAGE" on stderr; returns CLI_EXIT_FAIL. */
+int	cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Loads the configuration of cli->dir; on error prints it (fatal) and
  * returns NULL. Warnings about unknown parameters are not printed here
  * (only "tlsward check" reports them). */

@@ -39,19 +39,6 @@ struct cfg_edit {
 	size_t		    nstrs;
 };
 
-__attribute__((format(printf, 1, 2)))
-static void
-cfg_fatal(const char *fmt, ...)
-{
-	char msg[4096];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "tlsward: fatal: %s\n", msg);
-}
-
 /* -1 (after a message) for a usage error, else 0. */
 static int
 cfg_options(int argc, char **argv, struct cfg_opts *o)
@@ -68,22 +55,22 @@ cfg_options(int argc, char **argv, struct cfg_opts *o)
 		case 'e': o->set = 1; break;
 		case 'X': o->remove = 1; break;
 		default:
-			cfg_fatal("unknown option -%c", optopt);
+			cli_fail("unknown option -%c", optopt);
 			return -1;
 		}
 	}
 	if ((o->set || o->remove) && o->set + o->remove + o->nondefault +
 	    o->defaults + o->expand > 1) {
-		cfg_fatal("-%c cannot be combined with other options",
+		cli_fail("-%c cannot be combined with other options",
 		    o->set ? 'e' : 'X');
 		return -1;
 	}
 	if (o->nondefault && o->defaults) {
-		cfg_fatal("-n and -d cannot be combined");
+		cli_fail("-n and -d cannot be combined");
 		return -1;
 	}
 	if ((o->set || o->remove) && optind == argc) {
-		cfg_fatal(o->set ? "-e needs 'name = value' arguments" :
+		cli_fail(o->set ? "-e needs 'name = value' arguments" :
 		    "-X needs parameter names");
 		return -1;
 	}
@@ -97,7 +84,7 @@ cfg_load(const struct cli *cli)
 	char err[1024];
 
 	if (conf_load(cf, err, sizeof(err)) < 0) {
-		cfg_fatal("%s", err);
+		cli_fail("%s", err);
 		conf_free(cf);
 		return NULL;
 	}
@@ -147,10 +134,10 @@ cfg_format(const struct conf *cf, const struct cfg_opts *o,
 		val = xstrdup(conf_raw(cf, name));
 	else if (conf_get(cf, name, &val, err, sizeof(err)) < 0) {
 		if ((e = conf_lookup(cf, name)) != NULL && e->line > 0)
-			cfg_fatal("%s:%d: parameter %s: %s",
+			cli_fail("%s:%d: parameter %s: %s",
 			    conf_main_path(cf), e->line, name, err);
 		else
-			cfg_fatal("parameter %s: %s", name, err);
+			cli_fail("parameter %s: %s", name, err);
 		return -1;
 	}
 	buf_addf(out, "%s =%s%s\n", name, val[0] ? " " : "", val);
@@ -170,7 +157,7 @@ cfg_format_all(const struct conf *cf, const struct cfg_opts *o,
 	for (i = 0; i < n; i++)
 		if (conf_param_find(names[i]) == NULL &&
 		    conf_lookup(cf, names[i]) == NULL) {
-			cfg_fatal("unknown parameter: %s", names[i]);
+			cli_fail("unknown parameter: %s", names[i]);
 			return -1;
 		}
 	for (i = 0; i < n && rc == 0; i++)
@@ -233,7 +220,7 @@ cfg_edit_args(struct cfg_edit *ed, int set, char **args, size_t n)
 	for (i = 0; i < n; i++) {
 		name = ed->strs[i] = xstrdup(args[i]);
 		if (set && (eq = strchr(name, '=')) == NULL) {
-			cfg_fatal("-e %s: missing \"=\" (want 'name = "
+			cli_fail("-e %s: missing \"=\" (want 'name = "
 			    "value')", args[i]);
 			return -1;
 		}
@@ -266,7 +253,7 @@ cfg_edit_check(struct conf *cf, const struct cfg_edit *ed)
 			continue;
 		}
 		free(val);
-		cfg_fatal("parameter %s: %s", ed->changes[i].name, err);
+		cli_fail("parameter %s: %s", ed->changes[i].name, err);
 		return -1;
 	}
 	return 0;
@@ -291,11 +278,11 @@ cfg_edit(const struct cli *cli, const struct cfg_opts *o, char **args,
 	probe = conf_edit_text("", conf_main_path(cf), ed.changes, ed.n, err,
 	    sizeof(err));
 	if (probe == NULL)
-		cfg_fatal("%s", err);
+		cli_fail("%s", err);
 	else if (!o->set || cfg_edit_check(cf, &ed) == 0) {
 		if (conf_edit(conf_main_path(cf), ed.changes, ed.n, err,
 		    sizeof(err)) < 0)
-			cfg_fatal("%s", err);
+			cli_fail("%s", err);
 		else
 			rc = CLI_EXIT_OK;
 	}

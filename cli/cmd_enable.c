@@ -136,14 +136,6 @@ randsource_value(const struct conf *cf, const char *opt)
 	    DEFAULT_RANDOM_SOURCE;
 }
 
-/* Reports a failure in the one format the CLI uses. */
-static int
-fail(const char *msg)
-{
-	fprintf(stderr, "tlsward: fatal: %s\n", msg);
-	return CLI_EXIT_FAIL;
-}
-
 /* Parses [-r randsource] plus, for the server, [-a alg] [-b bits]. */
 struct enable_opts {
 	const char	*rand;
@@ -188,7 +180,7 @@ cmd_enable_client(struct cli *cli, int argc, char **argv)
 	if (enable_getopt(argc, argv, "r:", &o) < 0 || optind != argc)
 		return cli_usage(argv[0]);
 	if (o.rand != NULL && randsource_check(o.rand, err, sizeof(err)) < 0)
-		return fail(err);
+		return cli_fail("%s", err);
 	if ((cf = cli_conf_load(cli)) == NULL)
 		return CLI_EXIT_FAIL;
 	if (!all_default(cf, client_settings)) {
@@ -198,7 +190,7 @@ cmd_enable_client(struct cli *cli, int argc, char **argv)
 	}
 	if (conf_get(cf, "data_directory", &datadir, err, sizeof(err)) < 0) {
 		conf_free(cf);
-		return fail(err);
+		return cli_fail("%s", err);
 	}
 	/* Postfix writes the expanded path; so do we. */
 	cache = xasprintf("btree:%s/smtp_scache", datadir);
@@ -208,7 +200,7 @@ cmd_enable_client(struct cli *cli, int argc, char **argv)
 	ch[3] = (struct conf_change){ "tls_random_source",
 	    randsource_value(cf, o.rand) };
 	if (conf_edit(conf_main_path(cf), ch, 4, err, sizeof(err)) < 0)
-		fail(err);
+		cli_fail("%s", err);
 	else {
 		fprintf(stderr, "tlsward: enabled opportunistic TLS in the "
 		    "SMTP client (%s updated)\n", conf_main_path(cf));
@@ -252,7 +244,7 @@ server_enable(const struct conf *cf, const struct keygen_spec *spec,
 
 	if (server_make_pair(cf, spec, hosts, nhosts, &key, &cert, err,
 	    sizeof(err)) < 0)
-		return fail(err);
+		return cli_fail("%s", err);
 	ch[0] = (struct conf_change){
 	    ec ? "smtpd_tls_eccert_file" : "smtpd_tls_cert_file", cert };
 	ch[1] = (struct conf_change){
@@ -267,7 +259,7 @@ server_enable(const struct conf *cf, const struct keygen_spec *spec,
 		file_remove_quiet(cert);
 		free(key);
 		free(cert);
-		return fail(err);
+		return cli_fail("%s", err);
 	}
 	fprintf(stderr, "tlsward: created %s and %s\n", key, cert);
 	fprintf(stderr, "tlsward: enabled opportunistic TLS in the SMTP "
@@ -292,7 +284,7 @@ cmd_enable_server(struct cli *cli, int argc, char **argv)
 	/* Everything the user typed is validated before anything else. */
 	if (keygen_spec_parse(o.alg, o.bits, &spec, err, sizeof(err)) < 0 ||
 	    (o.rand != NULL && randsource_check(o.rand, err, sizeof(err)) < 0))
-		return fail(err);
+		return cli_fail("%s", err);
 	if ((cf = cli_conf_load(cli)) == NULL)
 		return CLI_EXIT_FAIL;
 	if (keygen_hosts(cf, argc - optind, argv + optind, &hosts, &nhosts,
@@ -300,7 +292,7 @@ cmd_enable_server(struct cli *cli, int argc, char **argv)
 	    keygen_hosts_check(hosts, nhosts, 1, err, sizeof(err)) < 0) {
 		keygen_hosts_free(hosts, nhosts);
 		conf_free(cf);
-		return fail(err);
+		return cli_fail("%s", err);
 	}
 	if (!all_default(cf, server_settings)) {
 		suggest(cf, "server", server_settings, server_typical);

@@ -43,20 +43,6 @@ struct keys_job {
 	char		*reused;	/* path of the deployed key, or NULL */
 };
 
-__attribute__((format(printf, 1, 2)))
-static int
-fail(const char *fmt, ...)
-{
-	char msg[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "tlsward: fatal: %s\n", msg);
-	return CLI_EXIT_FAIL;
-}
-
 static int
 keys_opts_parse(int argc, char **argv, struct keys_opts *o)
 {
@@ -94,7 +80,7 @@ keys_job_init(struct keys_job *job, const struct cli *cli,
 	    &job->nhosts, err, sizeof(err)) < 0 ||
 	    keygen_hosts_check(job->hosts, job->nhosts, 1, err,
 	    sizeof(err)) < 0)
-		return fail("%s", err);
+		return cli_fail("%s", err);
 	job->hosts_given = o->argc > 0;
 	return CLI_EXIT_OK;
 }
@@ -217,12 +203,12 @@ keys_finish(struct keys_job *job)
 
 	if ((cert = keygen_selfsigned(job->key, job->hosts, job->nhosts, err,
 	    sizeof(err))) == NULL)
-		return fail("%s", err);
+		return cli_fail("%s", err);
 	rc = keygen_write_pair(conf_dir(job->cf), job->key, cert, &keypath,
 	    &certpath, err, sizeof(err));
 	X509_free(cert);
 	if (rc < 0)
-		return fail("%s", err);
+		return cli_fail("%s", err);
 	keys_print_next(job, keypath, certpath);
 	free(keypath);
 	free(certpath);
@@ -242,7 +228,7 @@ keys_start(struct cli *cli, int argc, char **argv, struct keygen_spec *spec,
 	if ((rc = keys_opts_parse(argc, argv, &o)) != CLI_EXIT_OK)
 		return rc;
 	if (keygen_spec_parse(o.alg, o.bits, spec, err, sizeof(err)) < 0)
-		return fail("%s", err);
+		return cli_fail("%s", err);
 	return keys_job_init(job, cli, &o);
 }
 
@@ -256,7 +242,7 @@ cmd_new_server_key(struct cli *cli, int argc, char **argv)
 
 	if ((rc = keys_start(cli, argc, argv, &spec, &job)) == CLI_EXIT_OK) {
 		if ((job.key = keygen_key_new(&spec, err, sizeof(err))) == NULL)
-			rc = fail("%s", err);
+			rc = cli_fail("%s", err);
 		else
 			rc = keys_finish(&job);
 	}
@@ -316,10 +302,10 @@ cmd_new_server_cert(struct cli *cli, int argc, char **argv)
 		return rc;
 	}
 	if (keys_deployed(&job, spec.alg, err, sizeof(err)) < 0)
-		rc = fail("%s", err);
+		rc = cli_fail("%s", err);
 	else if (job.key == NULL &&
 	    (job.key = keygen_key_new(&spec, err, sizeof(err))) == NULL)
-		rc = fail("%s", err);
+		rc = cli_fail("%s", err);
 	else
 		rc = keys_finish(&job);
 	keys_job_fini(&job);
@@ -418,7 +404,7 @@ deploy_run(const struct conf *cf, const char *certarg, const char *keyarg)
 	int rc = -1;
 
 	if (certarg[0] == '\0' || keyarg[0] == '\0')
-		return fail("the %s file name is empty",
+		return cli_fail("the %s file name is empty",
 		    certarg[0] == '\0' ? "certificate" : "key");
 	if (deploy_chain_check(cf, err, sizeof(err)) == 0 &&
 	    (certpath = keygen_abspath(conf_dir(cf), certarg, err,
@@ -430,7 +416,7 @@ deploy_run(const struct conf *cf, const char *certarg, const char *keyarg)
 		deploy_key_mode(keypath);
 	free(certpath);
 	free(keypath);
-	return rc == 0 ? CLI_EXIT_OK : fail("%s", err);
+	return rc == 0 ? CLI_EXIT_OK : cli_fail("%s", err);
 }
 
 int

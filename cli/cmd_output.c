@@ -22,20 +22,6 @@
 #include "log.h"
 #include "util.h"
 
-__attribute__((format(printf, 1, 2)))
-static int
-fail(const char *fmt, ...)
-{
-	char msg[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "tlsward: fatal: %s\n", msg);
-	return CLI_EXIT_FAIL;
-}
-
 /* A key name as the user gave it: "rsa" / "ecdsa" mean the configured
  * file, "none" and "" mean no key, other names are files (relative to
  * the configuration directory). *pathp is NULL for no key. */
@@ -89,9 +75,9 @@ csr_print(EVP_PKEY *key, char **hosts, size_t nhosts)
 	int rc = CLI_EXIT_OK;
 
 	if ((req = keygen_csr(key, hosts, nhosts, err, sizeof(err))) == NULL)
-		return fail("%s", err);
+		return cli_fail("%s", err);
 	if (PEM_write_X509_REQ(stdout, req) != 1)
-		rc = fail("cannot write the CSR to standard output");
+		rc = cli_fail("cannot write the CSR to standard output");
 	X509_REQ_free(req);
 	return rc;
 }
@@ -116,7 +102,7 @@ cmd_output_server_csr(struct cli *cli, int argc, char **argv)
 	if (keygen_hosts(cf, argc - optind, argv + optind, &hosts, &nhosts,
 	    err, sizeof(err)) < 0 ||
 	    (key = csr_key(cf, karg, err, sizeof(err))) == NULL)
-		rc = fail("%s", err);
+		rc = cli_fail("%s", err);
 	else
 		rc = csr_print(key, hosts, nhosts);
 	EVP_PKEY_free(key);
@@ -204,7 +190,7 @@ tlsa_run(const struct conf *cf, const char *harg, int nkeys,
 	int n = -1;
 
 	if ((host = tlsa_host(cf, harg, err, sizeof(err))) == NULL)
-		return fail("%s", err);
+		return cli_fail("%s", err);
 	buf_init(&out);
 	if (nkeys == 0)
 		n = tlsa_build(cf, host, 2, defkeys, &out, err, sizeof(err));
@@ -218,7 +204,7 @@ tlsa_run(const struct conf *cf, const char *harg, int nkeys,
 		fputs(out.data, stdout);
 	buf_fini(&out);
 	free(host);
-	return n > 0 ? CLI_EXIT_OK : fail("%s", err);
+	return n > 0 ? CLI_EXIT_OK : cli_fail("%s", err);
 }
 
 int

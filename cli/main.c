@@ -9,6 +9,7 @@
 
 #include <getopt.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,6 +104,19 @@ cmd_help(const struct cli_cmd *c)
 	return CLI_EXIT_OK;
 }
 
+int
+cli_fail(const char *fmt, ...)
+{
+	char msg[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "tlsward: fatal: %s\n", msg);
+	return CLI_EXIT_FAIL;
+}
+
 /* The absolute form of dir when it exists: file names written into main.cf
  * must not depend on the directory tlsward was started in. */
 static const char *
@@ -118,7 +132,7 @@ cli_conf_load(const struct cli *cli)
 	char err[1024];
 
 	if (conf_load(cf, err, sizeof(err)) < 0) {
-		fprintf(stderr, "tlsward: fatal: %s\n", err);
+		cli_fail("%s", err);
 		conf_free(cf);
 		return NULL;
 	}

@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 
 #include "conf.h"
@@ -274,6 +275,38 @@ use_certs(SSL_CTX *ctx, const struct snapshot *s, size_t i,
 	return n;
 }
 
+/* DH parameters for FFDHE ciphers (TLS 1.2): the configured file, else
+ * OpenSSL's built-in groups sized to the certificate. */
+static int
+set_dh(SSL_CTX *ctx, const struct snapshot *s, size_t i, char *err,
+    size_t errlen)
+{
+	const char *path = rfile(s, i, SVC_SERVER, "dh1024_param_file");
+	const char *data;
+	EVP_PKEY *dh = NULL;
+	size_t len;
+	BIO *bio;
+
+	if (*path == '\0') {
+		SSL_CTX_set_dh_auto(ctx, 1);
+		return 0;
+	}
+	if ((data = file_data(s, path, &len)) == NULL ||
+	    (bio = BIO_new_mem_buf(data, (int)len)) == NULL)
+		return errf(err, errlen, "dh1024_param_file: %s not loaded",
+		    path);
+	dh = PEM_read_bio_Parameters(bio, NULL);
+	BIO_free(bio);
+	if (dh == NULL || EVP_PKEY_get_base_id(dh) != EVP_PKEY_DH ||
+	    SSL_CTX_set0_tmp_dh_pkey(ctx, dh) != 1) {
+		EVP_PKEY_free(dh);
+		ERR_clear_error();
+		return errf(err, errlen, "dh1024_param_file: %s holds no "
+		    "usable DH parameters", path);
+	}
+	return 0;	/* ctx owns dh */
+}
+
 /* Settings shared by both roles. */
 static int
 ctx_common(SSL_CTX *ctx, const struct snapshot *s, size_t i,
@@ -320,6 +353,8 @@ tlsctx_new(const struct snapshot *s, size_t i, enum svc_role role,
 		goto fail;
 	if (role != SVC_CLIENT) {
 		set_groups(ctx, s, i);
+		if (set_dh(ctx, s, i, why, sizeof(why)) < 0)
+			goto fail;
 		if (n == 0 && role == SVC_SERVER) {
 			snprintf(why, sizeof(why), "no server certificate: set "
 			    "tlsproxy_tls_cert_file (or smtpd_tls_cert_file), "

@@ -13,9 +13,14 @@ run_mode() {
 	# a second, ECDSA pair beside the RSA one
 	tw new-server-key -a ecdsa localhost >/dev/null 2>&1
 	tw deploy-server-cert "$(ls "$CONF"/eccert-*.pem)" "$(ls "$CONF"/eckey-*.pem)" >/dev/null 2>&1
+	# a chain file: key and certificate in one PEM file
+	cat "$(ls "$CONF"/key-*.pem)" "$(ls "$CONF"/cert-*.pem)" > "$CONF/chain.pem"
+	chmod 600 "$CONF/chain.pem"
 	services "web 127.0.0.1:0 server 127.0.0.1:$HPORT" \
 	    "echo 127.0.0.1:0 server 127.0.0.1:$EPORT" \
-	    "tls13 127.0.0.1:0 server 127.0.0.1:$EPORT -o tlsproxy_tls_protocols=>=TLSv1.3"
+	    "tls13 127.0.0.1:0 server 127.0.0.1:$EPORT -o tlsproxy_tls_protocols=>=TLSv1.3" \
+	    "chain 127.0.0.1:0 server 127.0.0.1:$EPORT -o tlsproxy_tls_chain_files=chain.pem" \
+	    "dhe 127.0.0.1:0 server 127.0.0.1:$EPORT -o tlsproxy_tls_dh1024_param_file=$DHFILE"
 	daemon_start || { daemon_log; return; }
 	web=$(port_of web) echo=$(port_of echo) t13=$(port_of tls13)
 
@@ -38,6 +43,11 @@ run_mode() {
 	out=$( (printf 'v13\n'; sleep 1) | timeout 10 openssl s_client -quiet -no_ign_eof -connect "127.0.0.1:$t13" -tls1_3 2>/dev/null)
 	is "$out" "v13" "$1: TLS 1.3 accepted there"
 
+	out=$( (printf 'chained\n'; sleep 1) | timeout 10 openssl s_client -quiet -no_ign_eof -connect "127.0.0.1:$(port_of chain)" 2>/dev/null)
+	is "$out" "chained" "$1: a certificate from tlsproxy_tls_chain_files"
+	out=$( (printf 'dhe\n'; sleep 1) | timeout 10 openssl s_client -no_ign_eof -tls1_2 -cipher DHE-RSA-AES128-GCM-SHA256 -connect "127.0.0.1:$(port_of dhe)" 2>&1)
+	like "$out" 'Server Temp Key: DH, 2048 bits' "$1: TLS 1.2 DHE with the configured DH parameters"
+
 	wait_log 'DISCONNECT .* in=[0-9]+ out=[0-9]+' 5
 	log=$(cat "$DLOG")
 	like "$log" 'service=web: CONNECT from \[127\.0\.0\.1\]:[0-9]+' "$1: CONNECT logged"
@@ -51,6 +61,10 @@ run_mode() {
 	like "$(tail -n 1 "$DLOG")" 'stopped' "$1: it says it stopped"
 }
 
+# RFC 7919 ffdhe2048: instant, unlike generating new parameters
+openssl genpkey -genparam -algorithm DH -pkeyopt group:ffdhe2048 -out "$T/dh.pem" 2>/dev/null
+DHFILE=$T/dh.pem
+chmod 755 "$T"; chmod 644 "$DHFILE"
 backend_start http; HPORT=$BPORT
 backend_start echo; EPORT=$BPORT
 run_mode enforce

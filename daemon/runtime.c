@@ -115,6 +115,12 @@ svc_tls(const struct snapshot *s, size_t i, struct rt_svc *v, char *err,
 		    v->name, v->role == SVC_CLIENT ?
 		    "tlsproxy_client_security_level" :
 		    "tlsproxy_tls_security_level", svc_role_name(v->role));
+	if (v->level > TLS_LEVEL_ENCRYPT)
+		return errf(err, errlen, "service %s: security level %s: only "
+		    "may and encrypt are available in this release", v->name,
+		    tlsctx_param(s, i, v->role == SVC_CLIENT ?
+		    "tlsproxy_client_security_level" :
+		    "tlsproxy_tls_security_level"));
 	v->ctx = tlsctx_new(s, i, v->role, err, errlen);
 	return v->ctx == NULL ? -1 : 0;
 }

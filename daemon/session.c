@@ -26,6 +26,8 @@
 #include "relay.h"
 #include "runtime.h"
 #include "session.h"
+#include "tlsinfo.h"
+#include "tlsverify.h"
 #include "util.h"
 #include "watchdog.h"
 
@@ -182,80 +184,17 @@ sess_handshake(struct sess *s, int fd)
 	return 0;
 }
 
-/* Postfix's names for signature algorithms. */
-static const char *
-sig_type_name(int nid)
-{
-	switch (nid) {
-	case NID_rsaEncryption:
-		return "RSA";
-	case NID_rsassaPss:
-		return "RSA-PSS";
-	case NID_X9_62_id_ecPublicKey:
-		return "ECDSA";
-	case NID_ED25519:
-		return "ED25519";
-	case NID_ED448:
-		return "ED448";
-	default:
-		return OBJ_nid2sn(nid);
-	}
-}
-
-/* " key-exchange X25519 server-signature RSA-PSS (2048 bits)
- * server-digest SHA256", as far as known. */
-static void
-kx_text(SSL *ssl, int is_server, char *buf, size_t len)
-{
-	EVP_PKEY *key = is_server ? SSL_get_privatekey(ssl) : NULL;
-	X509 *peer = is_server ? NULL : SSL_get0_peer_certificate(ssl);
-	int group = SSL_get_negotiated_group(ssl), tnid = 0, dnid = 0;
-	size_t off = 0;
-
-	buf[0] = '\0';
-	if (group != 0 && group != NID_undef)
-		off += (size_t)snprintf(buf + off, len - off, " key-exchange %s",
-		    OBJ_nid2sn(group) != NULL ? OBJ_nid2sn(group) :
-		    SSL_group_to_name(ssl, group));
-	if (peer != NULL)
-		key = X509_get0_pubkey(peer);
-	if (off < len && (is_server ? SSL_get_signature_type_nid(ssl, &tnid) :
-	    SSL_get_peer_signature_type_nid(ssl, &tnid)) == 1 && key != NULL)
-		off += (size_t)snprintf(buf + off, len - off,
-		    " server-signature %s (%d bits)", sig_type_name(tnid),
-		    EVP_PKEY_get_bits(key));
-	if (off < len && (is_server ? SSL_get_signature_nid(ssl, &dnid) :
-	    SSL_get_peer_signature_nid(ssl, &dnid)) == 1 && dnid != NID_undef)
-		snprintf(buf + off, len - off, " server-digest %s",
-		    OBJ_nid2sn(dnid));
-}
-
-/* Anonymous / Untrusted / Trusted / Verified, as tlsproxy(8) says. */
-static const char *
-trust_text(SSL *ssl)
-{
-	X509 *peer = SSL_get0_peer_certificate(ssl);
-
-	if (peer == NULL)
-		return "Anonymous";
-	if (SSL_get_verify_mode(ssl) == SSL_VERIFY_NONE ||
-	    SSL_get_verify_result(ssl) != X509_V_OK)
-		return "Untrusted";
-	return SSL_get0_peername(ssl) != NULL ? "Verified" : "Trusted";
-}
-
 static void
 log_established(struct sess *s, int is_server)
 {
-	char kx[256];
-	int alg = 0, used = SSL_get_cipher_bits(s->ssl, &alg);
+	char text[1024];
 
-	kx_text(s->ssl, is_server, kx, sizeof(kx));
-	log_info("sess=%llu service=%s: %s TLS connection established %s %s:"
-	    " %s with cipher %s (%d/%d bits)%s", (unsigned long long)s->id,
-	    s->svc->name, trust_text(s->ssl), is_server ? "from" : "to",
-	    is_server ? s->peer : s->svc->fwd_text, SSL_get_version(s->ssl),
-	    SSL_get_cipher_name(s->ssl), used, alg, kx);
+	tlsinfo_established(s->ssl, is_server, text, sizeof(text));
+	log_info("sess=%llu service=%s: %s %s %s: %s",
+	    (unsigned long long)s->id, s->svc->name,
+	    tlsinfo_trust(s->ssl), is_server ? "TLS connection established from" :
+	    "TLS connection established to",
+	    is_server ? s->peer : s->svc->fwd_text, text);
 }
 
 /* A new SSL on fd for the session's role. */
@@ -288,6 +227,8 @@ sess_server(struct sess *s, struct relay *r)
 	if (sess_ssl(s, s->peer_fd, 1) < 0 ||
 	    sess_handshake(s, s->peer_fd) < 0)
 		return -1;
+	if (tlsverify_check(s->ssl, s->svc, s->why, sizeof(s->why)) < 0)
+		return -1;
 	log_established(s, 1);
 	if (sess_connect(s) < 0)
 		return -1;
@@ -301,7 +242,8 @@ static int
 sess_client(struct sess *s, struct relay *r)
 {
 	if (sess_connect(s) < 0 || sess_ssl(s, s->fwd_fd, 0) < 0 ||
-	    sess_handshake(s, s->fwd_fd) < 0)
+	    sess_handshake(s, s->fwd_fd) < 0 ||
+	    tlsverify_check(s->ssl, s->svc, s->why, sizeof(s->why)) < 0)
 		return -1;
 	log_established(s, 0);
 	r->tfd = s->fwd_fd;

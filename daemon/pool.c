@@ -14,14 +14,10 @@
 
 #include "log.h"
 #include "pool.h"
+#include "stack.h"
 #include "util.h"
 #include "watchdog.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define POOL_STACK_SIZE	(2u << 20)
-#else
-#define POOL_STACK_SIZE	(256u << 10)
-#endif
 #define POOL_IDLE_RETIRE_S	60	/* idle threads above min exit */
 #define POOL_QUEUE_MAX		100000
 
@@ -69,6 +65,7 @@ pool_thread(void *arg)
 {
 	struct pool_job job;
 
+	stack_mark();
 	pthread_mutex_lock(&P.lock);
 	while (take_job(&job) == 0) {
 		P.busy++;
@@ -94,7 +91,7 @@ spawn(void)
 
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, POOL_STACK_SIZE);
+	pthread_attr_setstacksize(&attr, STACK_SIZE);
 	rc = pthread_create(&t, &attr, pool_thread, NULL);
 	pthread_attr_destroy(&attr);
 	if (rc != 0) {

@@ -6,10 +6,10 @@
  * Runs in: the worker, inside the sandbox (creating threads is allowed;
  * the first threads are created after the seccomp filter is installed).
  *
- * Thread stacks are POOL_STACK_SIZE (256 KiB; 2 MiB with sanitizers): a
- * session needs a few KiB of its own plus OpenSSL's handshake frames
- * (measured well under 64 KiB), and the relay buffers live on the heap.
- * Small stacks keep thousands of idle sessions cheap.
+ * Thread stacks are STACK_SIZE (stack.h: 256 KiB; 2 MiB with sanitizers):
+ * a session needs a few KiB of its own plus OpenSSL's handshake frames
+ * (well under 64 KiB), and the relay buffers live on the heap. An idle
+ * session gives back the stack pages its handshake touched (stack_trim).
  */
 #ifndef TLSWARD_POOL_H
 #define TLSWARD_POOL_H

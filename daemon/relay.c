@@ -20,6 +20,7 @@
 
 #include "log.h"
 #include "relay.h"
+#include "stack.h"
 #include "util.h"
 
 /* Step results. */
@@ -87,6 +88,14 @@ step_plain_read(struct relay *r, char *why, size_t len)
 
 	if ((r->flags & RELAY_F_P_EOF) || r->p2t_len != 0)
 		return STEP_IDLE;
+	if (r->p2t == NULL) {	/* idle until now: is there anything? */
+		char c;
+
+		n = recv(r->pfd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return STEP_IDLE;
+		r->p2t = xmalloc(RELAY_BUF);
+	}
 	n = read(r->pfd, r->p2t, RELAY_BUF);
 	if (n > 0) {
 		r->p2t_len = (size_t)n;
@@ -163,6 +172,17 @@ step_tls_read(struct relay *r, char *why, size_t len)
 
 	if ((r->flags & RELAY_F_T_EOF) || r->t2p_len != 0)
 		return STEP_IDLE;
+	if (r->t2p == NULL) {	/* idle until now: is there anything? */
+		char c;
+
+		if (SSL_has_pending(r->ssl) == 0 &&
+		    recv(r->tfd, &c, 1, MSG_PEEK | MSG_DONTWAIT) < 0 &&
+		    (errno == EAGAIN || errno == EINTR)) {
+			r->ssl_want_r = 1;
+			return STEP_IDLE;
+		}
+		r->t2p = xmalloc(RELAY_BUF);
+	}
 	ERR_clear_error();
 	n = SSL_read(r->ssl, r->t2p, RELAY_BUF);
 	if (n <= 0)
@@ -239,13 +259,26 @@ relay_round(struct relay *r, char *why, size_t len)
 	return moved;
 }
 
-/* Waits until a step could make progress; -1 on a deadline. */
+/* Frees both buffers (both empty) and the stack pages the handshake
+ * used: an idle session keeps only what it needs to wake up. */
+static void
+relay_release(struct relay *r)
+{
+	free(r->p2t);
+	free(r->t2p);
+	r->p2t = r->t2p = NULL;
+	stack_trim();
+	r->released = 1;
+}
+
+/* Waits until a step could make progress; -1 on a deadline. After
+ * RELAY_IDLE_MS without any, the session releases its buffers. */
 static int
 relay_wait(struct relay *r, struct wd *w, char *why, size_t len)
 {
 	struct pollfd pf[2];
 	const char *reason;
-	int timeout, n;
+	int timeout, n, idle;
 
 	pf[0].fd = r->pfd;
 	pf[0].events = 0;
@@ -264,10 +297,14 @@ relay_wait(struct relay *r, struct wd *w, char *why, size_t len)
 		pf[1].fd = -1;
 	if ((timeout = wd_timeout(w, &reason)) == 0)
 		return set_why(why, len, "%s", reason);
-	n = poll(pf, 2, timeout);
+	idle = !r->released && r->p2t_len == 0 && r->t2p_len == 0 &&
+	    timeout > RELAY_IDLE_MS;
+	n = poll(pf, 2, idle ? RELAY_IDLE_MS : timeout);
 	if (n < 0 && errno != EINTR)
 		return set_why(why, len, "poll: %s", strerror(errno));
-	if (n == 0 && wd_timeout(w, &reason) == 0)
+	if (n == 0 && idle)
+		relay_release(r);
+	else if (n == 0 && wd_timeout(w, &reason) == 0)
 		return set_why(why, len, "%s", reason);
 	return 0;
 }
@@ -299,8 +336,7 @@ relay_run(struct relay *r, struct wd *w, char *why, size_t whylen)
 {
 	int rc = 0, step;
 
-	r->p2t = xmalloc(RELAY_BUF);
-	r->t2p = xmalloc(RELAY_BUF);
+	r->p2t = r->t2p = NULL;	/* allocated when data moves */
 	while (!relay_done(r)) {
 		step = relay_round(r, why, whylen);
 		if (step == STEP_FAIL) {
@@ -310,6 +346,7 @@ relay_run(struct relay *r, struct wd *w, char *why, size_t whylen)
 		}
 		if (step == STEP_MOVED) {
 			wd_progress(w);
+			r->released = 0;
 			continue;
 		}
 		if (relay_wait(r, w, why, whylen) < 0) {
@@ -317,8 +354,10 @@ relay_run(struct relay *r, struct wd *w, char *why, size_t whylen)
 			break;
 		}
 	}
-	explicit_bzero(r->p2t, RELAY_BUF);
-	explicit_bzero(r->t2p, RELAY_BUF);
+	if (r->p2t != NULL)
+		explicit_bzero(r->p2t, RELAY_BUF);
+	if (r->t2p != NULL)
+		explicit_bzero(r->t2p, RELAY_BUF);
 	free(r->p2t);
 	free(r->t2p);
 	r->p2t = r->t2p = NULL;

@@ -10,7 +10,10 @@
  *    close_notify (or EOF) from the TLS peer as shutdown(SHUT_WR) on the
  *    plaintext side; the other direction keeps flowing;
  *  - a TLS error first delivers what was already decrypted, then ends;
- *  - the watchdog's deadlines end a stalled relay.
+ *  - the watchdog's deadlines end a stalled relay;
+ *  - the 2 x 16 KiB buffers exist only while data moves: after
+ *    RELAY_IDLE_MS without I/O they are freed (and the thread's stack
+ *    trimmed), so idle sessions stay small.
  */
 #ifndef TLSWARD_RELAY_H
 #define TLSWARD_RELAY_H
@@ -23,6 +26,7 @@
 #include "watchdog.h"
 
 #define RELAY_BUF	16384	/* one TLS record of plaintext */
+#define RELAY_IDLE_MS	1000	/* no I/O for this long: release buffers */
 
 struct relay {
 	SSL		*ssl;		/* borrowed; its BIO owns no fd */
@@ -35,6 +39,7 @@ struct relay {
 	unsigned	 flags;		/* RELAY_F_* */
 	int		 ssl_want_r;	/* last SSL call wants readable tfd */
 	int		 ssl_want_w;	/* ... wants writable tfd */
+	int		 released;	/* idle: buffers and stack given back */
 	uint64_t	 to_tls;	/* plaintext bytes sent over TLS */
 	uint64_t	 from_tls;	/* plaintext bytes received over TLS */
 };

@@ -10,11 +10,13 @@
 #include "config.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "sandbox.h"
@@ -125,12 +127,36 @@ sbx_user_lookup(const char *user, uid_t *uidp, gid_t *gidp, char *err,
 	return rc;
 }
 
+/*
+ * Lazy libc initialisation that would open files once confined. glibc's
+ * malloc reads /sys/devices/system/cpu/online the first time it wants one
+ * more arena (around the ninth thread) unless the arena limit is set, and
+ * /proc/sys/vm/overcommit_memory the first time it shrinks a thread
+ * arena's heap, which only happens above the trim threshold. So: two
+ * arenas per CPU (what glibc would choose), and heaps that do not shrink
+ * (freed memory is reused; whole heaps are still unmapped).
+ */
+static int
+sbx_libc_prepare(char *err, size_t errlen)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (ncpu < 1)
+		ncpu = 1;
+	if (mallopt(M_ARENA_MAX, (int)(ncpu > 32 ? 64 : 2 * ncpu)) != 1 ||
+	    mallopt(M_TRIM_THRESHOLD, INT_MAX) != 1)
+		return errf(err, errlen, "mallopt failed");
+	return 0;
+}
+
 int
 sbx_enter(const struct sbx_opts *opts, char *err, size_t errlen)
 {
 	char why[512];
 	int rc;
 
+	if (sbx_libc_prepare(why, sizeof(why)) == -1)
+		return errf(err, errlen, "sandbox: %s", why);
 	if (sbx_drop(opts, why, sizeof(why)) == -1)
 		return errf(err, errlen, "sandbox: privilege drop: %s", why);
 	if (sbx_harden(why, sizeof(why)) == -1)

@@ -36,6 +36,19 @@ run_mode() {
 	for i in 1 2 3 4; do cmp -s "$T/p$i" "$T/o$i" || bad=$((bad + 1)); done
 	is "$bad" 0 "$1: four parallel 2 MiB sessions: every byte back"
 
+	# Many sessions at once: more threads than glibc's first arenas (its
+	# lazy /sys and /proc reads would kill a confined worker).
+	pids=
+	for i in $(seq 40); do
+		printf 'session %s\n' "$i" | "$TLSPEER" -c "127.0.0.1:$port" -t 60 > "$T/m$i" 2>/dev/null &
+		pids="$pids $!"
+	done
+	for p in $pids; do wait "$p"; done
+	bad=0
+	for i in $(seq 40); do [ "$(cat "$T/m$i")" = "session $i" ] || bad=$((bad + 1)); done
+	is "$bad" 0 "$1: 40 concurrent sessions: every one answered"
+	unlike "$(cat "$DLOG")" 'forbidden system call|killed' "$1: 40 concurrent sessions: the worker survives"
+
 	# Half-close: the echo backend answers only after EOF, so the reply
 	# arrives only if close_notify became shutdown(SHUT_WR) on the
 	# backend side and the other direction stayed open.

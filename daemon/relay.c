@@ -126,9 +126,13 @@ step_tls_write(struct relay *r, char *why, size_t len)
 	if (n <= 0) {
 		int rc = ssl_result(r, n, "write", why, len);
 
-		/* close_notify seen while writing: keep writing is fine in
-		 * TLS 1.3; a dead peer shows up as an error. */
-		return rc == STEP_MOVED ? STEP_IDLE : rc;
+		/* A peer that sent close_notify may still read (TLS 1.3
+		 * half-close); one whose socket is gone cannot: what is left
+		 * in p2t can no longer be delivered. */
+		if (rc == STEP_MOVED)
+			return set_why(why, len, "TLS write: the peer closed the "
+			    "connection before all data was delivered");
+		return rc;
 	}
 	r->p2t_off += (size_t)n;
 	r->to_tls += (uint64_t)n;
@@ -137,31 +141,36 @@ step_tls_write(struct relay *r, char *why, size_t len)
 	return STEP_MOVED;
 }
 
-/* Plaintext EOF and everything written: send close_notify once. */
+/* Plaintext EOF and everything written: send close_notify once. If it
+ * cannot be sent (the peer is gone, or closed first and its socket is
+ * shut), there is nothing more to send: done either way. Counting such a
+ * failure as progress without marking the shutdown sent would retry it
+ * forever. */
 static int
 step_tls_shutdown(struct relay *r, char *why, size_t len)
 {
-	int n;
+	int n, e;
 
 	if (!(r->flags & RELAY_F_P_EOF) || r->p2t_len != 0 ||
 	    (r->flags & RELAY_F_T_SHUT))
 		return STEP_IDLE;
-	if (r->flags & RELAY_F_T_DIRTY) {	/* nobody to tell */
-		r->flags |= RELAY_F_T_SHUT;
-		return STEP_MOVED;
+	if (!(r->flags & RELAY_F_T_DIRTY)) {
+		ERR_clear_error();
+		n = SSL_shutdown(r->ssl);
+		if (n < 0) {
+			e = SSL_get_error(r->ssl, n);
+			if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) {
+				r->ssl_want_w |= e == SSL_ERROR_WANT_WRITE;
+				r->ssl_want_r |= e == SSL_ERROR_WANT_READ;
+				return STEP_IDLE;
+			}
+			ERR_clear_error();
+		}
 	}
-	ERR_clear_error();
-	n = SSL_shutdown(r->ssl);
-	if (n >= 0) {
-		r->flags |= RELAY_F_T_SHUT;
-		return STEP_MOVED;
-	}
-	n = ssl_result(r, n, "shutdown", why, len);
-	if (n == STEP_FAIL) {	/* the peer is gone; nothing left to send */
-		r->flags |= RELAY_F_T_SHUT;
-		return (r->flags & RELAY_F_T_EOF) ? STEP_MOVED : STEP_FAIL;
-	}
-	return n;
+	(void)why;
+	(void)len;
+	r->flags |= RELAY_F_T_SHUT;
+	return STEP_MOVED;
 }
 
 /* TLS -> t2p, only into an empty buffer. */

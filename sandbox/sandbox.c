@@ -143,10 +143,17 @@ sbx_libc_prepare(char *err, size_t errlen)
 
 	if (ncpu < 1)
 		ncpu = 1;
+#if defined(__SANITIZE_ADDRESS__)
+	/* ASan's allocator replaces glibc's (and has no lazy file reads);
+	 * it does not implement mallopt. */
+	(void)ncpu;
+	return 0;
+#else
 	if (mallopt(M_ARENA_MAX, (int)(ncpu > 32 ? 64 : 2 * ncpu)) != 1 ||
 	    mallopt(M_TRIM_THRESHOLD, INT_MAX) != 1)
 		return errf(err, errlen, "mallopt failed");
 	return 0;
+#endif
 }
 
 int

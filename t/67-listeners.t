@@ -55,6 +55,21 @@ if [ "$(id -u)" = 0 ]; then
 fi
 out=$( (printf 'over unix\n'; sleep 1) | timeout 10 openssl s_client -quiet -no_ign_eof -unix "$T/tls.sock" 2>/dev/null)
 is "$out" "over unix" "TLS on a UNIX listener to a UNIX backend"
+
+# Peers that close at once after their request (curl): every session
+# ends, none keeps retrying its close_notify on a dead socket.
+pids=
+for i in $(seq 30); do
+	curl -sk --max-time 5 --unix-socket "$T/tls.sock" https://localhost/ >/dev/null 2>&1 &
+	pids="$pids $!"
+done
+for p in $pids; do wait "$p"; done
+wait_log_count() { n=0; while [ "$(grep -c 'service=sock: DISCONNECT' "$DLOG")" -lt "$1" ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done; }
+wait_log_count 32
+is "$(grep -c 'service=sock: DISCONNECT' "$DLOG")" 32 "30 early-closing peers: every session ended"
+w=$(worker_pid)
+c0=$(awk '{print $14 + $15}' "/proc/$w/stat"); sleep 1; c1=$(awk '{print $14 + $15}' "/proc/$w/stat")
+ok $(( c1 - c0 < 10 ? 0 : 1 )) "... and the worker is idle afterwards ($((c1 - c0)) ticks in 1 s)"
 daemon_stop
 
 # a stale socket file is replaced; a regular file is not

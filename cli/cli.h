@@ -66,5 +66,13 @@ int	cmd_output_server_csr(struct cli *, int, char **);
 int	cmd_output_server_tlsa(struct cli *, int, char **);
 int	cmd_config(struct cli *, int, char **);
 int	cmd_check(struct cli *, int, char **);
+int	cmd_status(struct cli *, int, char **);
+int	cmd_reload(struct cli *, int, char **);
+
+/* Sends "tlsward-admin 1 CMD" to the running tlswardd's admin socket
+ * (sock_opt, else tlsproxy_admin_socket) and returns its whole answer in
+ * *replyp (caller frees). -1 after printing why (cmd_status.c). */
+int	ctl_request(const struct cli *cli, const char *sock_opt,
+	    const char *cmd, char **replyp);
 
 #endif

@@ -57,6 +57,13 @@ const struct cli_cmd cli_cmds[] = {
 	{ "check", cmd_check, "",
 	  "Validate main.cf and the configured server keys and certificates;\n"
 	  "print one line per finding; exit 0 when there is no error." },
+	{ "status", cmd_status, "[--json] [-q] [-s socket]",
+	  "Ask the running tlswardd for its state: per service the sessions,\n"
+	  "handshake outcomes, bytes and certificates in use; the thread pool.\n"
+	  "Exit 0 when its worker serves; -q prints nothing (for probes)." },
+	{ "reload", cmd_reload, "[-s socket]",
+	  "Make the running tlswardd re-read its configuration and keys;\n"
+	  "print the new generation, or every error that kept the old one." },
 	{ NULL, NULL, NULL, NULL },
 };
 

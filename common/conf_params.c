@@ -141,6 +141,8 @@ static const struct conf_param conf_params[] = {
 	{ "tls_session_ticket_cipher", "aes-256-cbc", CONF_T_STR },
 	{ "tls_ssl_options", "", CONF_T_STR },
 	{ "tls_wildcard_matches_multiple_labels", "yes", CONF_T_BOOL },
+	/* tlswardd */
+	{ "tlsproxy_admin_socket", "/run/tlswardd/admin.sock", CONF_T_STR },
 	{ "tlsproxy_client_CAfile", "$smtp_tls_CAfile", CONF_T_STR },
 	{ "tlsproxy_client_CApath", "$smtp_tls_CApath", CONF_T_STR },
 	{ "tlsproxy_client_cert_file", "$smtp_tls_cert_file", CONF_T_STR },
@@ -154,6 +156,9 @@ static const struct conf_param conf_params[] = {
 	{ "tlsproxy_client_enforce_tls", "$smtp_enforce_tls", CONF_T_BOOL },
 	/* tlswardd */
 	{ "tlsproxy_client_exclude_ciphers", "$smtp_tls_exclude_ciphers", CONF_T_STR },
+	/* tlswardd */
+	{ "tlsproxy_client_fingerprint_cert_match",
+	    "$smtp_tls_fingerprint_cert_match", CONF_T_STR },
 	{ "tlsproxy_client_fingerprint_digest",
 	    "$smtp_tls_fingerprint_digest", CONF_T_DIGEST },
 	{ "tlsproxy_client_key_file", "$smtp_tls_key_file", CONF_T_STR },
@@ -176,9 +181,15 @@ static const struct conf_param conf_params[] = {
 	{ "tlsproxy_client_protocols", "$smtp_tls_protocols", CONF_T_PROTOCOLS },
 	{ "tlsproxy_client_scert_verifydepth",
 	    "$smtp_tls_scert_verifydepth", CONF_T_INT },
+	/* tlswardd */
+	{ "tlsproxy_client_secure_cert_match",
+	    "$smtp_tls_secure_cert_match", CONF_T_STR },
 	{ "tlsproxy_client_security_level",
 	    "${tlsproxy_client_level:$smtp_tls_security_level}", CONF_T_LEVEL },
 	{ "tlsproxy_client_use_tls", "$smtp_use_tls", CONF_T_BOOL },
+	/* tlswardd */
+	{ "tlsproxy_client_verify_cert_match",
+	    "$smtp_tls_verify_cert_match", CONF_T_STR },
 	/* tlswardd */
 	{ "tlsproxy_drain_timeout", "30s", CONF_T_TIME },
 	{ "tlsproxy_enforce_tls", "$smtpd_enforce_tls", CONF_T_BOOL },

@@ -1,7 +1,10 @@
 /*
  * acceptor.c - accept loop over all listeners.
  *
- * Runs in: the worker, one thread. Owns the listening descriptors.
+ * Runs in: the worker, one thread. Owns the current listener set (the
+ * listening descriptors and a reference to their generation). The
+ * control thread hands a new set over under a lock and wakes the thread
+ * through a pipe; the accept path itself takes no lock.
  */
 #include "config.h"
 
@@ -19,15 +22,31 @@
 #include "pool.h"
 #include "runtime.h"
 #include "session.h"
+#include "stats.h"
 #include "util.h"
 
+/* Listeners and the generation their connections are served with. */
+struct aset {
+	int			*fds;
+	size_t			 nfds;
+	struct rt		*rt;	/* reference owned */
+	long			*svc;	/* per listener: index in rt, or -1 */
+	struct svc_stats	**stats;	/* per listener, or NULL */
+};
+
 static struct {
-	int		*fds;
-	size_t		 nfds;
-	int		 wake[2];	/* write a byte to stop */
+	pthread_mutex_t	 lock;
+	pthread_cond_t	 taken;		/* the thread took next */
+	struct aset	*next;		/* handed over (under lock) */
+	int		 stop;		/* under lock */
+	int		 wake[2];	/* a byte: look at next and stop */
 	pthread_t	 thread;
 	int		 running;
-} A = { NULL, 0, { -1, -1 }, 0, 0 };
+} A = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.taken = PTHREAD_COND_INITIALIZER,
+	.wake = { -1, -1 },
+};
 
 int
 acceptor_init(char *err, size_t errlen)
@@ -37,31 +56,78 @@ acceptor_init(char *err, size_t errlen)
 	return 0;
 }
 
-/* The service index whose listener is idx in rt, or -1. */
-static long
-svc_of(const struct rt *rt, size_t idx)
+/* A set for fds and rt; looks up each listener's service and counters
+ * once, here, instead of per connection. */
+static struct aset *
+aset_new(const int *fds, size_t nfds, struct rt *rt)
+{
+	struct aset *as = xcalloc(1, sizeof(*as));
+	size_t i, k;
+
+	as->fds = xcalloc(nfds ? nfds : 1, sizeof(int));
+	memcpy(as->fds, fds, nfds * sizeof(int));
+	as->nfds = nfds;
+	as->rt = rt;
+	as->svc = xcalloc(nfds ? nfds : 1, sizeof(long));
+	as->stats = xcalloc(nfds ? nfds : 1, sizeof(*as->stats));
+	for (i = 0; i < nfds; i++) {
+		as->svc[i] = -1;
+		for (k = 0; rt != NULL && k < rt->n; k++) {
+			if (rt->svcs[k].listen_idx == (int)i) {
+				as->svc[i] = (long)k;
+				as->stats[i] = stats_service(rt->svcs[k].name);
+			}
+		}
+	}
+	return as;
+}
+
+/* Closes the listeners (a kept socket lives on in the new set's copy)
+ * and drops the generation. */
+static void
+aset_free(struct aset *as)
 {
 	size_t i;
 
-	for (i = 0; i < rt->n; i++)
-		if (rt->svcs[i].listen_idx == (int)idx)
-			return (long)i;
-	return -1;
+	if (as == NULL)
+		return;
+	for (i = 0; i < as->nfds; i++)
+		close(as->fds[i]);
+	rt_unref(as->rt);
+	free(as->fds);
+	free(as->svc);
+	free(as->stats);
+	free(as);
+}
+
+/* Logs and closes a connection the pool cannot take. */
+static void
+refuse(const struct aset *as, size_t idx, struct pool_job *job)
+{
+	struct pool_stats st;
+	char peer[80];
+
+	pool_stats(&st);
+	stats_refused(as->stats[idx]);
+	log_warnx("service %s: refused connection from %s: all %d session "
+	    "threads busy and %d queued", as->rt->svcs[job->svc].name,
+	    sess_addr_text(&job->peer, peer, sizeof(peer)), st.threads,
+	    st.queued);
+	close(job->fd);
+	rt_unref(job->rt);
 }
 
 /* Accepts everything pending on listener idx. */
 static void
-accept_some(size_t idx)
+accept_some(const struct aset *as, size_t idx)
 {
 	struct pool_job job;
-	char peer[80];
-	long svc;
 	int fd;
 
 	for (;;) {
 		memset(&job, 0, sizeof(job));
 		job.peerlen = sizeof(job.peer);
-		fd = accept4(A.fds[idx], (struct sockaddr *)&job.peer,
+		fd = accept4(as->fds[idx], (struct sockaddr *)&job.peer,
 		    &job.peerlen, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EINTR &&
@@ -69,65 +135,97 @@ accept_some(size_t idx)
 				log_warn("accept");
 			return;
 		}
-		job.fd = fd;
-		job.rt = rt_current();
-		if (job.rt == NULL || (svc = svc_of(job.rt, idx)) < 0) {
+		if (as->rt == NULL || as->svc[idx] < 0) {
 			close(fd);	/* a listener no longer configured */
-			rt_unref(job.rt);
 			continue;
 		}
-		job.svc = (size_t)svc;
-		if (pool_submit(&job) < 0) {
-			struct pool_stats st;
-
-			pool_stats(&st);
-			log_warnx("service %s: refused connection from %s: all "
-			    "%d session threads busy and %d queued",
-			    job.rt->svcs[svc].name, sess_addr_text(&job.peer,
-			    peer, sizeof(peer)), st.threads, st.queued);
-			close(fd);
-			rt_unref(job.rt);
-		}
+		job.fd = fd;
+		job.rt = rt_ref(as->rt);
+		job.svc = (size_t)as->svc[idx];
+		job.stats = as->stats[idx];
+		if (pool_submit(&job) < 0)
+			refuse(as, idx, &job);
 	}
+}
+
+/* The poll set for as, plus the wake-up pipe last. */
+static struct pollfd *
+poll_set(const struct aset *as)
+{
+	struct pollfd *pf = xcalloc(as->nfds + 1, sizeof(*pf));
+	size_t i;
+
+	for (i = 0; i < as->nfds; i++) {
+		pf[i].fd = as->fds[i];
+		pf[i].events = POLLIN;
+	}
+	pf[as->nfds].fd = A.wake[0];
+	pf[as->nfds].events = POLLIN;
+	return pf;
+}
+
+/* After a wake-up: takes a new set if one was handed over. Returns 1 to
+ * stop. */
+static int
+take_next(struct aset **cur, struct pollfd **pf)
+{
+	struct aset *old = NULL;
+	char drain[64];
+	int stop;
+
+	while (read(A.wake[0], drain, sizeof(drain)) > 0)
+		;
+	pthread_mutex_lock(&A.lock);
+	if (A.next != NULL) {
+		old = *cur;
+		*cur = A.next;
+		A.next = NULL;
+		free(*pf);
+		*pf = poll_set(*cur);
+		pthread_cond_broadcast(&A.taken);
+	}
+	stop = A.stop;
+	pthread_mutex_unlock(&A.lock);
+	aset_free(old);
+	return stop;
 }
 
 static void *
 acceptor_thread(void *arg)
 {
-	struct pollfd *pf = xcalloc(A.nfds + 1, sizeof(*pf));
+	struct aset *cur = arg;
+	struct pollfd *pf = poll_set(cur);
 	size_t i;
 
-	for (i = 0; i < A.nfds; i++) {
-		pf[i].fd = A.fds[i];
-		pf[i].events = POLLIN;
-	}
-	pf[A.nfds].fd = A.wake[0];
-	pf[A.nfds].events = POLLIN;
 	for (;;) {
-		if (poll(pf, A.nfds + 1, -1) < 0) {
+		if (poll(pf, cur->nfds + 1, -1) < 0) {
 			if (errno != EINTR)
 				log_warn("acceptor: poll");
 			continue;
 		}
-		if (pf[A.nfds].revents != 0)
-			break;
-		for (i = 0; i < A.nfds; i++)
+		if (pf[cur->nfds].revents != 0) {
+			if (take_next(&cur, &pf))
+				break;
+			continue;	/* pf may be a new array */
+		}
+		for (i = 0; i < cur->nfds; i++)
 			if (pf[i].revents != 0)
-				accept_some(i);
+				accept_some(cur, i);
 	}
 	free(pf);
-	return arg;
+	aset_free(cur);
+	return NULL;
 }
 
 int
-acceptor_start(const int *fds, size_t nfds, char *err, size_t errlen)
+acceptor_start(const int *fds, size_t nfds, struct rt *rt, char *err,
+    size_t errlen)
 {
+	struct aset *as = aset_new(fds, nfds, rt);
 	int rc;
 
-	A.fds = xcalloc(nfds ? nfds : 1, sizeof(int));
-	memcpy(A.fds, fds, nfds * sizeof(int));
-	A.nfds = nfds;
-	if ((rc = pthread_create(&A.thread, NULL, acceptor_thread, NULL)) != 0) {
+	if ((rc = pthread_create(&A.thread, NULL, acceptor_thread, as)) != 0) {
+		aset_free(as);
 		errno = rc;
 		return errf_errno(err, errlen, "cannot start the acceptor");
 	}
@@ -136,17 +234,33 @@ acceptor_start(const int *fds, size_t nfds, char *err, size_t errlen)
 }
 
 void
+acceptor_set(const int *fds, size_t nfds, struct rt *rt)
+{
+	struct aset *as = aset_new(fds, nfds, rt);
+
+	if (!A.running) {
+		aset_free(as);
+		return;
+	}
+	pthread_mutex_lock(&A.lock);
+	A.next = as;
+	if (write(A.wake[1], "s", 1) < 0)
+		log_warn("acceptor: wake-up");
+	while (A.next != NULL)
+		pthread_cond_wait(&A.taken, &A.lock);
+	pthread_mutex_unlock(&A.lock);
+}
+
+void
 acceptor_stop(void)
 {
-	size_t i;
-
 	if (!A.running)
 		return;
+	pthread_mutex_lock(&A.lock);
+	A.stop = 1;
+	pthread_mutex_unlock(&A.lock);
 	if (write(A.wake[1], "x", 1) < 0)
 		log_warn("acceptor: wake-up");
 	pthread_join(A.thread, NULL);
 	A.running = 0;
-	for (i = 0; i < A.nfds; i++)
-		close(A.fds[i]);
-	A.nfds = 0;
 }

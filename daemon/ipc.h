@@ -17,11 +17,16 @@
 #define IPC_MAX_LEN	(64u << 20)	/* a snapshot with CA bundles */
 
 enum ipc_type {
-	IPC_SNAPSHOT = 1,	/* s->w: configuration snapshot (+ listeners) */
-	IPC_READY,		/* w->s: snapshot applied, serving */
+	IPC_SNAPSHOT = 1,	/* s->w: configuration snapshot, with every
+				 * listener (svc.I.listen_fd indexes them);
+				 * at start and at each reload */
+	IPC_READY,		/* w->s: snapshot applied, serving; after a
+				 * reload the payload is the generation */
 	IPC_REJECT,		/* w->s: snapshot not applied; payload: why */
-	IPC_DRAIN,		/* s->w: stop accepting, finish sessions */
-	IPC_STATUS,		/* s->w: request; w->s: one-line summary */
+	IPC_DRAIN,		/* s->w: stop accepting, finish sessions;
+				 * payload: the deadline in ms */
+	IPC_STATUS,		/* s->w: request; w->s: status records
+				 * (status.h) */
 	IPC_TEST_SYSCALL,	/* s->w: test hook (--enable-test-hooks only) */
 };
 

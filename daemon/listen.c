@@ -84,6 +84,29 @@ unlink_stale(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+int
+listen_unix_attr_apply(const char *path, const struct listen_unix_attr *ua,
+    char *err, size_t errlen)
+{
+	if (chmod(path, ua->mode) < 0 ||
+	    ((ua->uid != (uid_t)-1 || ua->gid != (gid_t)-1) &&
+	     chown(path, ua->uid, ua->gid) < 0))
+		return errf_errno(err, errlen, "listen unix:%s", path);
+	return 0;
+}
+
+int
+listen_unix_remove(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0 || !S_ISSOCK(st.st_mode))
+		return 0;	/* gone already, or not ours to remove */
+	if (unlink(path) < 0)
+		return errf_errno(err, errlen, "unix:%s: unlink", path);
+	return 0;
+}
+
 static int
 listen_unix(const struct svc_addr *a, const struct listen_unix_attr *ua,
     char *err, size_t errlen)

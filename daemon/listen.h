@@ -29,6 +29,15 @@ struct listen_unix_attr {
 int	listen_open(const struct svc_addr *a, const struct listen_unix_attr *ua,
 	    char *err, size_t errlen);
 
+/* Applies ua's mode and owner to the socket file path (a listener kept
+ * across a reload). 0, or -1 with err. */
+int	listen_unix_attr_apply(const char *path,
+	    const struct listen_unix_attr *ua, char *err, size_t errlen);
+
+/* Removes the socket file of a listener that was closed; anything other
+ * than a socket at path is left alone. 0, or -1 with err. */
+int	listen_unix_remove(const char *path, char *err, size_t errlen);
+
 /* Parses an octal mode ("0660"); -1 if not 0..0777. */
 int	listen_mode_parse(const char *s, mode_t *modep);
 

@@ -13,7 +13,9 @@
 #include <grp.h>
 #include <pwd.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +32,7 @@
 #include "log.h"
 #include "pem.h"
 #include "services.h"
+#include "systemd.h"
 #include "util.h"
 
 #define LOADER_MAX_CA_DIR	(16u << 20)	/* all of a CApath */
@@ -49,10 +52,13 @@ static const char *const client_files[] = {
 
 /* One load. */
 struct lctx {
-	const struct conf	*base;
-	struct loader		*ld;
-	struct buf		 files;	/* "\n"-joined snapshot file keys */
-	int			 errors;
+	const struct conf		*base;
+	struct loader			*ld;
+	const struct loader_opts	*lo;
+	unsigned char			*prev_taken;	/* per lo->prev listener */
+	struct buf			 files;	/* "\n"-joined snapshot file
+						 * keys */
+	int				 errors;
 };
 
 static void lerr(struct lctx *lc, const char *fmt, ...)
@@ -68,6 +74,8 @@ lerr(struct lctx *lc, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	log_warnx("%s", msg);
+	if (lc->lo->errors != NULL)
+		buf_addf(lc->lo->errors, "%s\n", msg);
 	lc->errors++;
 }
 
@@ -296,21 +304,26 @@ svc_forward(struct lctx *lc, size_t i, const struct service *svc)
 }
 
 /* "service NAME: listening on ADDR", with the port the kernel chose
- * for port 0. */
-static void
-log_listening(const struct service *svc, int fd)
+ * for port 0 (caller frees). */
+static char *
+listening_text(const struct service *svc, int fd)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 	char a[INET6_ADDRSTRLEN] = "?";
 	unsigned port = 0;
 
-	if (svc->listen.kind == SVC_ADDR_UNIX) {
-		log_info("service %s: listening on unix:%s", svc->name,
+	if (svc->listen.kind == SVC_ADDR_UNIX)
+		return xasprintf("service %s: listening on unix:%s", svc->name,
 		    svc->listen.path);
-		return;
-	}
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0) {
+		if (ss.ss_family == AF_UNIX) {
+			struct sockaddr_un *su = (struct sockaddr_un *)&ss;
+
+			return xasprintf("service %s: listening on unix:%.*s",
+			    svc->name, (int)(len - offsetof(struct sockaddr_un,
+			    sun_path)), su->sun_path);
+		}
 		if (ss.ss_family == AF_INET6) {
 			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
 
@@ -323,7 +336,7 @@ log_listening(const struct service *svc, int fd)
 			port = ntohs(s4->sin_port);
 		}
 	}
-	log_info("service %s: listening on [%s]:%u", svc->name, a, port);
+	return xasprintf("service %s: listening on [%s]:%u", svc->name, a, port);
 }
 
 /* tlsproxy_listen_owner / tlsproxy_listen_group for a unix: listener
@@ -361,45 +374,145 @@ listen_owner(struct lctx *lc, const struct conf *cf, const char *svc,
 	return rc;
 }
 
-/* Opens the listener of a service and records its index. */
+/* The identity of a service's listener across reloads. */
+static char *
+listen_key(const struct service *svc)
+{
+	switch (svc->listen.kind) {
+	case SVC_ADDR_UNIX:
+		return xasprintf("unix:%s", svc->listen.path);
+	case SVC_ADDR_SYSTEMD:
+		return xasprintf("systemd:%s", svc->name);
+	default:
+		return xstrdup(svc->listen.text);
+	}
+}
+
+/* 1 if the running configuration has a listener with this key. */
+static int
+prev_has(const struct lctx *lc, const char *key)
+{
+	const struct loader *prev = lc->lo->prev;
+	size_t i;
+
+	for (i = 0; prev != NULL && i < prev->nlsn; i++)
+		if (strcmp(prev->lsn[i].key, key) == 0)
+			return 1;
+	return 0;
+}
+
+/* A dup of the running configuration's listener with this key (each is
+ * taken once: two "127.0.0.1:0" entries keep their two sockets), or -1. */
+static int
+listen_take_over(struct lctx *lc, const char *key)
+{
+	const struct loader *prev = lc->lo->prev;
+	size_t i;
+	int fd;
+
+	for (i = 0; prev != NULL && i < prev->nlsn; i++) {
+		if (lc->prev_taken[i] || prev->lsn[i].fd < 0 ||
+		    strcmp(prev->lsn[i].key, key) != 0)
+			continue;
+		if ((fd = fcntl(prev->lsn[i].fd, F_DUPFD_CLOEXEC, 0)) < 0)
+			return -1;
+		lc->prev_taken[i] = 1;
+		return fd;
+	}
+	return -1;
+}
+
+/* Records a listener of service i; a fresh one is announced later, a
+ * kept unix: one gets ua later (loader_activate). */
+static void
+listen_add(struct lctx *lc, size_t i, const struct service *svc, char *key,
+    int fd, int fresh, const struct listen_unix_attr *ua)
+{
+	struct loader *ld = lc->ld;
+	char idx[32];
+
+	ld->lsn = xreallocarray(ld->lsn, ld->nlsn + 1, sizeof(*ld->lsn));
+	ld->lsn[ld->nlsn].key = key;
+	ld->lsn[ld->nlsn].unix_path = svc->listen.kind == SVC_ADDR_UNIX ?
+	    xstrdup(svc->listen.path) : NULL;
+	ld->lsn[ld->nlsn].fd = fd;
+	ld->lsn[ld->nlsn].announce = fresh ? listening_text(svc, fd) : NULL;
+	ld->lsn[ld->nlsn].reapply = !fresh && ua != NULL &&
+	    svc->listen.kind == SVC_ADDR_UNIX;
+	if (ua != NULL)
+		ld->lsn[ld->nlsn].ua = *ua;
+	snprintf(idx, sizeof(idx), "%zu", ld->nlsn++);
+	snap_setf(&ld->snap, idx, "svc.%zu.listen_fd", i);
+}
+
+/* The socket systemd passed for this service (a dup). */
+static int
+listen_systemd(struct lctx *lc, const struct service *svc)
+{
+	char err[1024];
+	int fd;
+
+	if ((fd = systemd_listen_take(svc->name, err, sizeof(err))) < 0) {
+		lerr(lc, "service %s: listen \"systemd\": %s", svc->name, err);
+		return -1;
+	}
+	if ((fd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) < 0)
+		lerr(lc, "service %s: listen \"systemd\": dup: %s", svc->name,
+		    strerror(errno));
+	return fd;
+}
+
+/* Opens (or takes over) the listener of a service and records its
+ * index. */
 static void
 svc_listen(struct lctx *lc, const struct conf *cf, size_t i,
     const struct service *svc)
 {
 	struct listen_unix_attr ua = { 0666, (uid_t)-1, (gid_t)-1 };
-	char err[1024], *mode, idx[32];
-	int fd;
+	char err[1024], *mode, *key = listen_key(svc);
+	int fd, fresh;
 
 	if (svc->listen.kind == SVC_ADDR_SYSTEMD) {
-		lerr(lc, "service %s: listen \"systemd\": no socket was "
-		    "passed by systemd for this service", svc->name);
+		/* Always from the passed set (the same socket a running
+		 * configuration has), so that unused ones are known. */
+		if ((fd = listen_systemd(lc, svc)) < 0) {
+			free(key);
+			return;
+		}
+		listen_add(lc, i, svc, key, fd, !prev_has(lc, key), NULL);
 		return;
 	}
-	if ((mode = svc_get(lc, cf, svc->name, "tlsproxy_listen_mode")) == NULL)
+	if ((mode = svc_get(lc, cf, svc->name, "tlsproxy_listen_mode")) == NULL) {
+		free(key);
 		return;
+	}
+	fd = -1;
+	fresh = 0;
 	if (listen_mode_parse(mode, &ua.mode) < 0)
 		lerr(lc, "service %s: parameter tlsproxy_listen_mode: bad mode "
 		    "\"%s\" (want octal, e.g. 0660)", svc->name, mode);
 	else if (svc->listen.kind == SVC_ADDR_UNIX &&
 	    listen_owner(lc, cf, svc->name, &ua) < 0)
 		;	/* logged */
+	else if ((fd = listen_take_over(lc, key)) >= 0)
+		;	/* the same socket */
 	else if ((fd = listen_open(&svc->listen, &ua, err, sizeof(err))) < 0)
 		lerr(lc, "service %s: %s", svc->name, err);
-	else {
-		lc->ld->fds = xreallocarray(lc->ld->fds, lc->ld->nfds + 1,
-		    sizeof(int));
-		lc->ld->fds[lc->ld->nfds] = fd;
-		snprintf(idx, sizeof(idx), "%zu", lc->ld->nfds++);
-		snap_setf(&lc->ld->snap, idx, "svc.%zu.listen_fd", i);
-		log_listening(svc, fd);
+	else
+		fresh = 1;
+	if (fd >= 0) {
+		listen_add(lc, i, svc, key, fd, fresh, &ua);
+		key = NULL;
 	}
+	free(key);
 	free(mode);
 }
 
 /* Parameters of the whole daemon: a per-service -o would be ignored, so
  * it is refused. */
 static const char *const daemon_wide[] = {
-	"syslog_facility", "syslog_name", "tlsproxy_drain_timeout",
+	"syslog_facility", "syslog_name", "tlsproxy_admin_socket",
+	"tlsproxy_drain_timeout",
 	"tlsproxy_max_threads", "tlsproxy_min_threads", "tlsproxy_pid_file",
 	"tlsproxy_queue_limit", "tlsproxy_sandbox", "tlsproxy_user", NULL,
 };
@@ -531,6 +644,10 @@ globals_load(struct lctx *lc)
 	char *v, err[1024];
 
 	g->pid_file = svc_get(lc, lc->base, "-", "tlsproxy_pid_file");
+	if ((v = svc_get(lc, lc->base, "-", "tlsproxy_admin_socket")) != NULL)
+		g->admin_socket = *v != '\0' ? conf_path(lc->base, v) :
+		    xstrdup("");
+	free(v);
 	g->syslog_name = svc_get(lc, lc->base, "-", "syslog_name");
 	if ((v = svc_get(lc, lc->base, "-", "syslog_facility")) != NULL)
 		globals_facility(lc, v);
@@ -574,9 +691,9 @@ load_configs(struct lctx *lc, const char *dir, struct conf **cfp,
 }
 
 int
-loader_load(const char *dir, int open_listeners, struct loader *ld)
+loader_load(const char *dir, const struct loader_opts *lo, struct loader *ld)
 {
-	struct lctx lc = { NULL, ld, { NULL, 0, 0 }, 0 };
+	struct lctx lc = { NULL, ld, lo, NULL, { NULL, 0, 0 }, 0 };
 	struct services svcs = { NULL, 0, NULL };
 	struct conf *cf = NULL;
 	char count[32];
@@ -584,22 +701,100 @@ loader_load(const char *dir, int open_listeners, struct loader *ld)
 
 	memset(ld, 0, sizeof(*ld));
 	snap_init(&ld->snap);
+	if (lo->prev != NULL)
+		lc.prev_taken = xcalloc(lo->prev->nlsn + 1, 1);
+	systemd_listen_begin();
 	if (load_configs(&lc, dir, &cf, &svcs) == 0) {
 		lc.base = cf;
 		globals_load(&lc);
 		for (i = 0; i < svcs.n; i++)
-			svc_load(&lc, i, &svcs.v[i], open_listeners);
+			svc_load(&lc, i, &svcs.v[i], lo->open_listeners);
 		snprintf(count, sizeof(count), "%zu", svcs.n);
 		snap_set(&ld->snap, "svc.count", count, strlen(count));
+		ld->nservices = svcs.n;
 		if (snap_seal(&ld->snap) < 0)
 			lerr(&lc, "internal error: duplicate snapshot key");
 	}
 	services_fini(&svcs);
 	conf_free(cf);
 	buf_fini(&lc.files);
+	free(lc.prev_taken);
 	if (lc.errors > 0)
 		loader_fini(ld);
 	return lc.errors;
+}
+
+void
+loader_activate(struct loader *ld)
+{
+	char err[1024];
+	size_t i;
+
+	for (i = 0; i < ld->nlsn; i++) {
+		if (ld->lsn[i].reapply && listen_unix_attr_apply(
+		    ld->lsn[i].unix_path, &ld->lsn[i].ua, err, sizeof(err)) < 0)
+			log_warnx("%s", err);
+		ld->lsn[i].reapply = 0;
+		if (ld->lsn[i].announce == NULL)
+			continue;
+		if (strncmp(ld->lsn[i].key, "systemd:", 8) == 0)
+			log_info("service %s: taking the socket systemd passed "
+			    "as \"%s\"", ld->lsn[i].key + 8, ld->lsn[i].key + 8);
+		log_info("%s", ld->lsn[i].announce);
+		free(ld->lsn[i].announce);
+		ld->lsn[i].announce = NULL;
+	}
+}
+
+size_t
+loader_fds(const struct loader *ld, int *fds)
+{
+	size_t i;
+
+	for (i = 0; i < ld->nlsn; i++)
+		fds[i] = ld->lsn[i].fd;
+	return ld->nlsn;
+}
+
+/* 1 if ld has a unix: listener at path. */
+static int
+has_unix_path(const struct loader *ld, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < ld->nlsn; i++)
+		if (ld->lsn[i].unix_path != NULL &&
+		    strcmp(ld->lsn[i].unix_path, path) == 0)
+			return 1;
+	return 0;
+}
+
+void
+loader_unlink_dropped(const struct loader *old, const struct loader *cur)
+{
+	char err[1024];
+	size_t i;
+
+	for (i = 0; i < old->nlsn; i++) {
+		if (old->lsn[i].unix_path == NULL ||
+		    has_unix_path(cur, old->lsn[i].unix_path))
+			continue;
+		if (listen_unix_remove(old->lsn[i].unix_path, err,
+		    sizeof(err)) < 0)
+			log_warnx("%s", err);
+	}
+}
+
+void
+loader_close_listeners(struct loader *ld)
+{
+	size_t i;
+
+	for (i = 0; i < ld->nlsn; i++) {
+		if (ld->lsn[i].fd >= 0)
+			close(ld->lsn[i].fd);
+		ld->lsn[i].fd = -1;
+	}
 }
 
 void
@@ -607,12 +802,16 @@ loader_fini(struct loader *ld)
 {
 	size_t i;
 
-	for (i = 0; i < ld->nfds; i++)
-		if (ld->fds[i] >= 0)
-			close(ld->fds[i]);
-	free(ld->fds);
+	loader_close_listeners(ld);
+	for (i = 0; i < ld->nlsn; i++) {
+		free(ld->lsn[i].key);
+		free(ld->lsn[i].unix_path);
+		free(ld->lsn[i].announce);
+	}
+	free(ld->lsn);
 	snap_fini(&ld->snap);
 	free(ld->g.pid_file);
+	free(ld->g.admin_socket);
 	free(ld->g.syslog_name);
 	memset(ld, 0, sizeof(*ld));
 }

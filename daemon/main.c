@@ -5,10 +5,11 @@
  * argument, as the entry of the sandboxed worker, which the supervisor
  * execs from its own executable).
  *
+ *   0. take what systemd passed (listening sockets, NOTIFY_SOCKET);
  *   1. options; 2. load and check the configuration, read the key
- *   material, open the listeners (loader.c); 3. -t stops here after
- *   building every SSL_CTX; 4. detach (unless -f), pid file; 5. supervise
- *   the worker until SIGTERM (supervisor.c).
+ *   material, open the listeners or take systemd's (loader.c); 3. -t
+ *   stops here after building every SSL_CTX; 4. detach (unless -f), pid
+ *   file; 5. supervise the worker until SIGTERM (supervisor.c).
  */
 #include "config.h"
 
@@ -28,9 +29,11 @@
 #include "fileio.h"
 #include "loader.h"
 #include "log.h"
+#include "notify.h"
 #include "runtime.h"
 #include "sandbox.h"
 #include "supervisor.h"
+#include "systemd.h"
 #include "util.h"
 #include "worker.h"
 
@@ -114,12 +117,13 @@ parse_opts(int argc, char **argv, struct opts *o)
 static int
 check_config(const char *dir)
 {
+	struct loader_opts lo = { 0, NULL, NULL };
 	struct loader ld;
 	struct rt *rt;
 	char err[1024];
 	int errors;
 
-	if ((errors = loader_load(dir, 0, &ld)) > 0) {
+	if ((errors = loader_load(dir, &lo, &ld)) > 0) {
 		log_warnx("%s: %d error%s", dir, errors, errors == 1 ? "" : "s");
 		return 1;
 	}
@@ -177,6 +181,7 @@ int
 main(int argc, char **argv)
 {
 	struct opts o = { NULL, 0, 0, 0 };
+	struct loader_opts lo = { 1, NULL, NULL };
 	struct sup_opts so;
 	struct loader ld;
 	char *pidfile = NULL;
@@ -186,6 +191,9 @@ main(int argc, char **argv)
 		log_init("tlswardd", LOG_TO_STDERR, argc > 2);
 		return worker_main(WORKER_IPC_FD, WORKER_LOG_FD);
 	}
+	/* Before anything opens a descriptor: systemd's start at fd 3. */
+	systemd_listen_init();
+	notify_init();
 	parse_opts(argc, argv, &o);
 	log_init("tlswardd", LOG_TO_STDERR, o.verbose);
 	no_core_dumps();
@@ -197,9 +205,12 @@ main(int argc, char **argv)
 	so.verbose = o.verbose;
 	if ((so.self_fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC)) < 0)
 		log_fatal("cannot open /proc/self/exe");
-	if (loader_load(o.dir, 1, &ld) > 0)
+	if (loader_load(o.dir, &lo, &ld) > 0)
 		log_fatalx("%s: not starting (errors above)", o.dir);
+	loader_activate(&ld);
+	systemd_listen_report_unused();
 	if (!o.foreground) {
+		notify_disable();	/* systemd: use -f with Type=notify */
 		daemonize(&ld);
 		if (ld.g.pid_file[0] != '\0') {
 			pidfile = xstrdup(ld.g.pid_file);

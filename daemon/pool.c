@@ -195,8 +195,11 @@ pool_stats(struct pool_stats *st)
 {
 	pthread_mutex_lock(&P.lock);
 	st->threads = P.threads;
+	st->busy = P.busy;
 	st->idle = P.idle;
+	st->max = P.max;
 	st->queued = (int)P.count;
+	st->queue_limit = P.limit;
 	st->served = P.served;
 	st->refused = P.refused;
 	pthread_mutex_unlock(&P.lock);

@@ -19,11 +19,14 @@
 #include <sys/socket.h>
 
 struct rt;
+struct svc_stats;
 
 struct pool_job {
 	int			 fd;		/* accepted connection (owned) */
 	struct rt		*rt;		/* generation (reference owned) */
 	size_t			 svc;		/* service index in rt */
+	struct svc_stats	*stats;		/* the service's counters
+						 * (stats.h; never freed) */
 	struct sockaddr_storage	 peer;
 	socklen_t		 peerlen;
 };
@@ -33,8 +36,11 @@ typedef void pool_fn(struct pool_job *job);
 
 struct pool_stats {
 	int		threads;	/* alive */
+	int		busy;		/* serving a job */
 	int		idle;		/* waiting for work */
+	int		max;		/* tlsproxy_max_threads */
 	int		queued;		/* jobs not yet picked up */
+	int		queue_limit;	/* tlsproxy_queue_limit */
 	uint64_t	served;		/* jobs finished */
 	uint64_t	refused;	/* jobs refused: queue full */
 };

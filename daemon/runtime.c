@@ -99,7 +99,7 @@ svc_basics(const struct snapshot *s, size_t i, struct rt_svc *v, char *err,
 	return 0;
 }
 
-/* The TLS side: level and SSL_CTX. */
+/* The TLS side: level and SSL_CTX (with the peer policy). */
 static int
 svc_tls(const struct snapshot *s, size_t i, struct rt_svc *v, char *err,
     size_t errlen)
@@ -107,21 +107,9 @@ svc_tls(const struct snapshot *s, size_t i, struct rt_svc *v, char *err,
 	if (v->role == SVC_CONTROL)
 		return errf(err, errlen, "service %s: role control (the hand-off "
 		    "socket) is not available in this release", v->name);
-	v->level = tlsctx_level(s, i, v->role);
-	if (v->level == TLS_LEVEL_NONE)
-		return errf(err, errlen, "service %s: the TLS security level "
-		    "is none (%s is empty and the obsolete use/enforce "
-		    "switches are off): a %s service needs may or encrypt",
-		    v->name, v->role == SVC_CLIENT ?
-		    "tlsproxy_client_security_level" :
-		    "tlsproxy_tls_security_level", svc_role_name(v->role));
-	if (v->level > TLS_LEVEL_ENCRYPT)
-		return errf(err, errlen, "service %s: security level %s: only "
-		    "may and encrypt are available in this release", v->name,
-		    tlsctx_param(s, i, v->role == SVC_CLIENT ?
-		    "tlsproxy_client_security_level" :
-		    "tlsproxy_tls_security_level"));
-	v->ctx = tlsctx_new(s, i, v->role, err, errlen);
+	if (tlsctx_level_get(s, i, v->role, &v->level, err, errlen) < 0)
+		return -1;
+	v->ctx = tlsctx_new(s, i, v->role, v->level, err, errlen);
 	return v->ctx == NULL ? -1 : 0;
 }
 

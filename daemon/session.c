@@ -26,6 +26,7 @@
 #include "relay.h"
 #include "runtime.h"
 #include "session.h"
+#include "stats.h"
 #include "tlsinfo.h"
 #include "tlsverify.h"
 #include "util.h"
@@ -43,6 +44,7 @@ struct sess {
 	struct wd		 wd;
 	char			 peer[80];	/* "[addr]:port" of peer_fd */
 	char			 why[512];	/* failure reason */
+	struct stats_sess	 st;		/* counters (tlsward status) */
 };
 
 const char *
@@ -168,10 +170,12 @@ sess_handshake(struct sess *s, int fd)
 			    POLLOUT) < 0) {
 				strncat(s->why, " in TLS handshake",
 				    sizeof(s->why) - strlen(s->why) - 1);
+				stats_hs_fail(&s->st, STATS_HS_TIMEOUT);
 				return -1;
 			}
 			continue;
 		}
+		stats_hs_fail(&s->st, stats_hs_reason(e));
 		if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)
 			snprintf(s->why, sizeof(s->why), "TLS handshake: %s",
 			    errno ? strerror(errno) : "lost connection");
@@ -189,6 +193,7 @@ log_established(struct sess *s, int is_server)
 {
 	char text[1024];
 
+	stats_hs_ok(&s->st);
 	tlsinfo_established(s->ssl, is_server, text, sizeof(text));
 	log_info("sess=%llu service=%s: %s %s %s: %s",
 	    (unsigned long long)s->id, s->svc->name,
@@ -272,6 +277,18 @@ sess_close(struct sess *s, const struct relay *r, int failed)
 	close(s->peer_fd);
 }
 
+/* Small TLS records (the session tickets after a TLS 1.3 handshake, a
+ * short response) must not wait for the peer's delayed ACK: without
+ * TCP_NODELAY a 40 ms stall per connection is the norm. */
+static void
+sess_nodelay(int fd, const struct sockaddr_storage *peer)
+{
+	int on = 1;
+
+	if (peer->ss_family == AF_INET || peer->ss_family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+}
+
 void
 sess_run(struct pool_job *job)
 {
@@ -287,14 +304,20 @@ sess_run(struct pool_job *job)
 	s.fwd_fd = -1;
 	sess_addr_text(&job->peer, s.peer, sizeof(s.peer));
 	wd_init(&s.wd, s.svc->idle_ms, s.svc->life_ms);
-	log_info("sess=%llu service=%s: CONNECT from %s",
-	    (unsigned long long)s.id, s.svc->name, s.peer);
+	stats_sess_start(&s.st, job->stats);
+	sess_nodelay(s.peer_fd, &job->peer);
+	/* Every log line is a datagram to the supervisor: CONNECT only when
+	 * asked for (loglevel 2); DISCONNECT and failures always. */
+	if (s.svc->loglevel >= 2)
+		log_info("sess=%llu service=%s: CONNECT from %s",
+		    (unsigned long long)s.id, s.svc->name, s.peer);
 	rc = s.svc->role == SVC_SERVER ? sess_server(&s, &r) :
 	    sess_client(&s, &r);
 	if (rc == 0) {
 		r.ssl = s.ssl;
 		rc = relay_run(&r, &s.wd, s.why, sizeof(s.why));
 	}
+	stats_sess_end(&s.st, s.ssl, r.from_tls, r.to_tls);
 	sess_close(&s, &r, rc < 0);
 	rt_unref(job->rt);
 }

@@ -1,11 +1,20 @@
 /*
  * supervisor.c - PRIVILEGED: starts the worker, hands it the snapshot and
  * the listeners, relays its log lines, restarts it when it dies, reloads
- * on SIGHUP and drains on SIGTERM/SIGINT.
+ * on SIGHUP (and "tlsward reload"), answers "tlsward status", drains on
+ * SIGTERM/SIGINT, and keeps the service manager informed (notify.c).
  *
  * Runs in: the privileged supervisor (root, or the container user). It
- * never reads network input: its only peers are the worker's two sockets
- * and the signals.
+ * never reads network input: its only peers are the worker's two
+ * sockets, the signals, and the root-only admin socket (admin.c).
+ *
+ * Reload: load everything into a new struct loader (listeners whose key
+ * is unchanged are taken over, new ones opened), build every TLS context
+ * here as "tlswardd -t" does, then send the snapshot and the whole
+ * listener set to the worker and wait for its answer. Only when all of
+ * that succeeded does the new configuration replace the running one;
+ * otherwise every error is logged (and returned to tlsward reload) and
+ * nothing changes.
  */
 #include "config.h"
 
@@ -13,6 +22,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,16 +33,22 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "admin.h"
 #include "ipc.h"
 #include "loader.h"
 #include "log.h"
+#include "notify.h"
+#include "runtime.h"
 #include "sandbox.h"
+#include "status.h"
 #include "supervisor.h"
+#include "systemd.h"
 #include "util.h"
 #include "watchdog.h"
 #include "worker.h"
 
-#define SUP_READY_TIMEOUT_MS	30000	/* worker setup */
+#define SUP_READY_TIMEOUT_MS	30000	/* worker setup, or a reload */
+#define SUP_STATUS_TIMEOUT_MS	5000	/* worker status answer */
 #define SUP_BACKOFF_MIN_MS	100	/* first restart */
 #define SUP_BACKOFF_MAX_MS	30000
 #define SUP_HEALTHY_MS		60000	/* a worker this old resets backoff */
@@ -44,11 +60,18 @@ struct sup {
 	int			 ipc;		/* worker IPC socket */
 	int			 logfd;		/* worker log datagrams */
 	int			 sigfd;
+	int			 admin;		/* admin socket, -1 = none */
+	char			*admin_path;
+	int64_t			 t0_ms;		/* supervisor start */
 	int64_t			 started_ms;	/* worker start */
 	int64_t			 backoff_ms;
 	int64_t			 restart_at_ms;	/* 0 = no restart pending */
 	int			 stopping;	/* SIGTERM seen */
 	int64_t			 stop_deadline_ms;
+	unsigned		 generation;	/* the worker's, from READY */
+	unsigned		 restarts;	/* worker restarts */
+	unsigned		 reloads;	/* successful reloads */
+	const char		*last_reload;	/* "none", "ok", "failed" */
 };
 
 /* Relays one datagram from the worker; names a seccomp victim. */
@@ -59,6 +82,8 @@ relay_log(struct sup *s)
 	ssize_t n;
 	const char *text;
 
+	if (s->logfd < 0)
+		return;
 	while ((n = recv(s->logfd, dg, sizeof(dg) - 1, MSG_DONTWAIT)) > 0) {
 		dg[n] = '\0';
 		text = dg + 1;
@@ -107,39 +132,61 @@ spawn_child(const struct sup_opts *o, int ipc, int logfd)
 	_exit(127);
 }
 
-/* Waits for READY or REJECT from a new worker, relaying its logs. */
+/* Waits up to ms for the worker's next message, relaying its logs.
+ * 1 with *m (ipc_msg_fini it), 0 on EOF or timeout, -1 on error. */
 static int
-await_ready(struct sup *s)
+await_msg(struct sup *s, int ms, struct ipc_msg *m)
 {
-	int64_t end = wd_now_ms() + SUP_READY_TIMEOUT_MS;
+	int64_t end = wd_now_ms() + ms, left;
 	struct pollfd pf[2] = { { s->ipc, POLLIN, 0 }, { s->logfd, POLLIN, 0 } };
-	struct ipc_msg m;
 	int rc;
 
-	while (wd_now_ms() < end) {
-		if (poll(pf, 2, (int)(end - wd_now_ms())) <= 0)
+	while ((left = end - wd_now_ms()) > 0) {
+		if (poll(pf, 2, (int)left) <= 0)
 			continue;
 		if (pf[1].revents)
 			relay_log(s);
 		if (!pf[0].revents)
 			continue;
-		if ((rc = ipc_recv(s->ipc, &m)) != 1)
-			break;
-		rc = m.type == IPC_READY ? 0 : -1;
-		ipc_msg_fini(&m);
+		rc = ipc_recv(s->ipc, m);
 		relay_log(s);
 		return rc;
 	}
 	relay_log(s);
-	return -1;
+	return 0;
 }
 
-/* Forks and execs a worker and sends it the current snapshot. */
+/* Sends the current snapshot and listener set. */
 static int
-worker_spawn(struct sup *s)
+send_snapshot(struct sup *s, const struct loader *ld)
 {
 	unsigned char *buf;
 	size_t len;
+	int *fds = xcalloc(ld->nlsn + 1, sizeof(int)), rc;
+
+	snap_encode(&ld->snap, &buf, &len);
+	rc = ipc_send(s->ipc, IPC_SNAPSHOT, buf, len, fds, loader_fds(ld, fds));
+	explicit_bzero(buf, len);
+	free(buf);
+	free(fds);
+	return rc;
+}
+
+/* "serving N services (worker PID, generation G)" for STATUS=. */
+static void
+status_line(const struct sup *s, char *buf, size_t len)
+{
+	snprintf(buf, len, "serving %zu service%s (worker %ld, generation %u)",
+	    s->ld->nservices, s->ld->nservices == 1 ? "" : "s", (long)s->pid,
+	    s->generation);
+}
+
+/* Forks and execs a worker, sends it the current snapshot and waits for
+ * READY. */
+static int
+worker_spawn(struct sup *s)
+{
+	struct ipc_msg m;
 	int ipc[2], lg[2], rc;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ipc) < 0 ||
@@ -160,14 +207,18 @@ worker_spawn(struct sup *s)
 	s->ipc = ipc[0];
 	s->logfd = lg[0];
 	s->started_ms = wd_now_ms();
-	snap_encode(&s->ld->snap, &buf, &len);
-	rc = ipc_send(s->ipc, IPC_SNAPSHOT, buf, len, s->ld->fds, s->ld->nfds);
-	explicit_bzero(buf, len);
-	free(buf);
-	if (rc < 0 || await_ready(s) < 0) {
+	rc = send_snapshot(s, s->ld) < 0 ? -1 :
+	    await_msg(s, SUP_READY_TIMEOUT_MS, &m);
+	if (rc == 1) {
+		rc = m.type == IPC_READY ? 0 : -1;
+		ipc_msg_fini(&m);
+	} else
+		rc = -1;
+	if (rc < 0) {
 		log_warnx("worker %ld did not start", (long)s->pid);
 		return -1;
 	}
+	s->generation = 1;
 	log_info("worker %ld started", (long)s->pid);
 	return 0;
 }
@@ -191,6 +242,7 @@ log_exit(pid_t pid, int status)
 static void
 worker_reap(struct sup *s)
 {
+	char st[128];
 	int status;
 	pid_t pid;
 
@@ -211,64 +263,210 @@ worker_reap(struct sup *s)
 		s->restart_at_ms = wd_now_ms() + s->backoff_ms;
 		log_info("restarting the worker in %lld ms",
 		    (long long)s->backoff_ms);
+		snprintf(st, sizeof(st), "worker %ld died; restarting it in "
+		    "%lld ms", (long)pid, (long long)s->backoff_ms);
+		notify_status(st);
 		s->backoff_ms = s->backoff_ms * 2 > SUP_BACKOFF_MAX_MS ?
 		    SUP_BACKOFF_MAX_MS : s->backoff_ms * 2;
 	}
 }
 
-/* SIGHUP: re-read everything; on any error keep what runs. */
+/* Adds an error line to the reload report. */
 static void
-sup_reload(struct sup *s)
+reload_error(struct buf *errs, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+reload_error(struct buf *errs, const char *fmt, ...)
 {
+	char msg[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_warnx("%s", msg);
+	buf_addf(errs, "%s\n", msg);
+}
+
+/* Every TLS context of the new configuration, built here as -t does, so
+ * that a key the worker would refuse never replaces a working one. */
+static int
+reload_tls_check(const struct loader *nl, struct buf *errs)
+{
+	char err[1024];
+	struct rt *rt;
+
+	if ((rt = rt_build(&nl->snap, err, sizeof(err))) == NULL) {
+		reload_error(errs, "%s", err);
+		return -1;
+	}
+	rt_unref(rt);
+	return 0;
+}
+
+/* Hands the new configuration to the worker; 0 when it serves it. */
+static int
+reload_push(struct sup *s, const struct loader *nl, struct buf *errs)
+{
+	struct ipc_msg m;
+	int rc;
+
+	if (s->pid == 0)
+		return 0;	/* the next worker starts with it */
+	if (send_snapshot(s, nl) < 0) {
+		reload_error(errs, "reload: cannot send the configuration to "
+		    "the worker: %s", strerror(errno));
+		return -1;
+	}
+	if ((rc = await_msg(s, SUP_READY_TIMEOUT_MS, &m)) != 1) {
+		reload_error(errs, "reload: the worker did not answer");
+		return -1;
+	}
+	if (m.type == IPC_READY) {
+		s->generation = (unsigned)strtoul((char *)m.data, NULL, 10);
+		rc = 0;
+	} else {
+		reload_error(errs, "reload refused by the worker: %s",
+		    m.type == IPC_REJECT ? (char *)m.data : "unexpected answer");
+		rc = -1;
+	}
+	ipc_msg_fini(&m);
+	return rc;
+}
+
+/* SIGHUP or "tlsward reload": re-read everything; on any error keep what
+ * runs. Error lines go to errs. Returns 0 when the new configuration is
+ * serving. */
+static int
+sup_reload(struct sup *s, struct buf *errs)
+{
+	struct loader_opts lo = { 1, s->ld, errs };
 	struct loader *nl = xcalloc(1, sizeof(*nl));
-	unsigned char *buf;
-	size_t len;
+	char st[256];
 	int errors;
 
+	notify_reloading();
 	log_info("reload: reading the configuration");
-	if ((errors = loader_load(s->o->dir, 0, nl)) > 0) {
-		log_warnx("reload: %d error%s; the running configuration is "
-		    "unchanged", errors, errors == 1 ? "" : "s");
+	if ((errors = loader_load(s->o->dir, &lo, nl)) == 0 &&
+	    reload_tls_check(nl, errs) == 0 && reload_push(s, nl, errs) == 0) {
+		loader_unlink_dropped(s->ld, nl);
+		loader_fini(s->ld);
+		*s->ld = *nl;
 		free(nl);
-		return;
+		loader_activate(s->ld);
+		systemd_listen_report_unused();
+		s->reloads++;
+		s->last_reload = "ok";
+		log_info("reload: done (generation %u)", s->generation);
+		status_line(s, st, sizeof(st));
+		notify_ready(st);
+		return 0;
 	}
-	/* Listeners stay as they are: the new snapshot's listen_fd indexes
-	 * refer to the same services.cf order. */
-	nl->fds = s->ld->fds;
-	nl->nfds = s->ld->nfds;
-	s->ld->fds = NULL;
-	s->ld->nfds = 0;
-	loader_fini(s->ld);
-	*s->ld = *nl;
+	if (errors == 0) {
+		errors = 1;
+		loader_fini(nl);	/* closes only what this load opened */
+	}
 	free(nl);
-	if (s->pid == 0)
-		return;
-	snap_encode(&s->ld->snap, &buf, &len);
-	if (ipc_send(s->ipc, IPC_SNAPSHOT, buf, len, NULL, 0) < 0)
-		log_warn("reload: cannot send the snapshot to the worker");
-	explicit_bzero(buf, len);
-	free(buf);
+	log_warnx("reload: %d error%s; the running configuration is unchanged",
+	    errors, errors == 1 ? "" : "s");
+	s->last_reload = "failed";
+	snprintf(st, sizeof(st), "reload failed (%d error%s); still serving "
+	    "generation %u", errors, errors == 1 ? "" : "s", s->generation);
+	notify_ready(st);
+	return -1;
 }
 
 /* SIGTERM/SIGINT: drain once; a second one stops at once. */
 static void
 sup_stop(struct sup *s)
 {
-	char ms[32];
+	char ms[32], st[128];
 
 	if (s->stopping || s->pid == 0) {
-		if (s->pid != 0)
+		if (s->pid != 0) {
+			log_info("stopping now: second signal");
 			kill(s->pid, SIGKILL);
+		}
 		s->stopping = 2;
+		notify_stopping("stopping");
 		return;
 	}
 	s->stopping = 1;
 	snprintf(ms, sizeof(ms), "%lld", s->ld->g.drain_timeout_s * 1000);
 	log_info("stopping: draining sessions for up to %llds",
 	    s->ld->g.drain_timeout_s);
+	snprintf(st, sizeof(st), "draining sessions for up to %llds",
+	    s->ld->g.drain_timeout_s);
+	notify_stopping(st);
 	s->stop_deadline_ms = wd_now_ms() + s->ld->g.drain_timeout_s * 1000 +
 	    2000;
+	/* Our copies of the listeners go too, so that once the worker has
+	 * closed its own the kernel refuses new connections. The worker is
+	 * busy draining: nobody would answer on the admin socket. */
+	loader_close_listeners(s->ld);
+	admin_close(s->admin, s->admin_path);
+	s->admin = -1;
 	(void)ipc_send(s->ipc, IPC_DRAIN, ms, strlen(ms), NULL, 0);
+}
+
+/* "tlsward status": our record, then the worker's. */
+static void
+sup_status(struct sup *s, struct buf *out)
+{
+	struct ipc_msg m;
+	int rc;
+
+	buf_addf(out, "daemon pid=%ld version=%s uptime_s=%lld worker_pid=%ld "
+	    "worker_restarts=%u reloads=%u last_reload=%s", (long)getpid(),
+	    PACKAGE_VERSION, (long long)((wd_now_ms() - s->t0_ms) / 1000),
+	    (long)s->pid, s->restarts, s->reloads, s->last_reload);
+	status_field(out, "config", s->o->dir);
+	buf_adds(out, "\n");
+	if (s->pid == 0 || ipc_send(s->ipc, IPC_STATUS, NULL, 0, NULL, 0) < 0)
+		return;
+	while ((rc = await_msg(s, SUP_STATUS_TIMEOUT_MS, &m)) == 1 &&
+	    m.type != IPC_STATUS)
+		ipc_msg_fini(&m);	/* nothing else is outstanding */
+	if (rc == 1) {
+		buf_add(out, m.data, m.len);
+		ipc_msg_fini(&m);
+	}
+}
+
+/* One admin request. */
+static void
+on_admin(struct sup *s)
+{
+	char cmd[ADMIN_REQ_MAX];
+	struct buf out, errs;
+	int cfd;
+
+	if ((cfd = admin_accept(s->admin, cmd, sizeof(cmd))) < 0)
+		return;
+	buf_init(&out);
+	buf_init(&errs);
+	if (strcmp(cmd, "status") == 0)
+		sup_status(s, &out);
+	else if (strcmp(cmd, "reload") == 0) {
+		log_info("reload requested by tlsward");
+		if (sup_reload(s, &errs) == 0)
+			buf_addf(&out, "ok generation=%u\n", s->generation);
+		else {
+			char *line, *save = NULL;
+			int n = 0;
+
+			for (line = strtok_r(errs.data, "\n", &save); line;
+			    line = strtok_r(NULL, "\n", &save), n++)
+				buf_addf(&out, "error %s\n", line);
+			buf_addf(&out, "failed errors=%d\n", n ? n : 1);
+		}
+	} else
+		buf_addf(&out, "error unknown command \"%s\"\nfailed errors=1\n",
+		    cmd);
+	admin_reply(cfd, out.data != NULL ? out.data : "", out.len);
+	buf_fini(&out);
+	buf_fini(&errs);
 }
 
 static void
@@ -282,7 +480,13 @@ on_signal(struct sup *s)
 			worker_reap(s);
 			break;
 		case SIGHUP:
-			sup_reload(s);
+			if (!s->stopping) {
+				struct buf errs;
+
+				buf_init(&errs);
+				(void)sup_reload(s, &errs);
+				buf_fini(&errs);
+			}
 			break;
 		case SIGTERM:
 		case SIGINT:
@@ -299,6 +503,13 @@ on_signal(struct sup *s)
 	}
 }
 
+/* The sooner of t and d (-1 = none). */
+static int64_t
+sooner(int64_t t, int64_t d)
+{
+	return t < 0 || (d >= 0 && d < t) ? d : t;
+}
+
 /* Milliseconds until the next timed event, or -1. */
 static int
 next_timeout(const struct sup *s)
@@ -307,59 +518,103 @@ next_timeout(const struct sup *s)
 
 	if (s->restart_at_ms != 0)
 		t = s->restart_at_ms > now ? s->restart_at_ms - now : 0;
-	if (s->stopping == 1) {
-		int64_t d = s->stop_deadline_ms > now ?
-		    s->stop_deadline_ms - now : 0;
-
-		t = t < 0 || d < t ? d : t;
-	}
+	if (s->stopping == 1)
+		t = sooner(t, s->stop_deadline_ms > now ?
+		    s->stop_deadline_ms - now : 0);
+	t = sooner(t, notify_watchdog_timeout(now));
 	return (int)t;
+}
+
+/* A pending restart is due. */
+static void
+restart_worker(struct sup *s)
+{
+	char st[256];
+
+	s->restart_at_ms = 0;
+	s->restarts++;
+	if (worker_spawn(s) < 0) {
+		if (s->pid != 0)
+			kill(s->pid, SIGKILL);	/* reaped, retried */
+		return;
+	}
+	status_line(s, st, sizeof(st));
+	notify_status(st);
+}
+
+/* A message nobody waits for (a late answer): logged and dropped. */
+static void
+on_ipc(struct sup *s)
+{
+	struct ipc_msg m;
+
+	if (ipc_recv(s->ipc, &m) == 1) {
+		log_debug("worker: unexpected message type %u", m.type);
+		ipc_msg_fini(&m);
+	}
 }
 
 static void
 sup_loop(struct sup *s)
 {
-	struct pollfd pf[3];
+	struct pollfd pf[4];
 
 	while (!(s->stopping && s->pid == 0)) {
 		pf[0] = (struct pollfd){ s->sigfd, POLLIN, 0 };
 		pf[1] = (struct pollfd){ s->logfd, POLLIN, 0 };
 		pf[2] = (struct pollfd){ s->ipc, POLLIN, 0 };
-		if (poll(pf, 3, next_timeout(s)) < 0 && errno != EINTR)
+		pf[3] = (struct pollfd){ s->admin, POLLIN, 0 };
+		if (poll(pf, 4, next_timeout(s)) < 0 && errno != EINTR)
 			log_fatal("poll");
+		notify_watchdog(wd_now_ms());
 		if (pf[0].revents)
 			on_signal(s);
 		if (s->logfd >= 0 && pf[1].revents)
 			relay_log(s);
-		if (s->ipc >= 0 && pf[2].revents) {
-			struct ipc_msg m;
-
-			if (ipc_recv(s->ipc, &m) == 1) {
-				if (m.type == IPC_REJECT)
-					log_warnx("reload refused by the worker; "
-					    "it keeps serving the previous "
-					    "configuration");
-				ipc_msg_fini(&m);
-			}
-		}
+		if (s->ipc >= 0 && pf[2].revents)
+			on_ipc(s);
+		if (s->admin >= 0 && pf[3].revents && !s->stopping)
+			on_admin(s);
 		if (s->stopping == 1 && wd_now_ms() >= s->stop_deadline_ms &&
 		    s->pid != 0)
 			kill(s->pid, SIGKILL);
 		if (s->restart_at_ms != 0 && wd_now_ms() >= s->restart_at_ms &&
-		    !s->stopping) {
-			s->restart_at_ms = 0;
-			if (worker_spawn(s) < 0 && s->pid != 0)
-				kill(s->pid, SIGKILL);	/* reaped, retried */
-		}
+		    !s->stopping)
+			restart_worker(s);
 	}
+}
+
+/* The admin socket, if configured; a daemon without one still serves. */
+static void
+admin_start(struct sup *s)
+{
+	char err[1024];
+
+	s->admin = -1;
+	if (s->ld->g.admin_socket == NULL || s->ld->g.admin_socket[0] == '\0')
+		return;
+	s->admin_path = xstrdup(s->ld->g.admin_socket);
+	if ((s->admin = admin_listen(s->admin_path, err, sizeof(err))) < 0)
+		log_warnx("%s; \"tlsward status\" and \"tlsward reload\" are "
+		    "not available (SIGHUP still reloads)", err);
+	else
+		log_info("admin socket %s", s->admin_path);
 }
 
 int
 supervisor_run(const struct sup_opts *o, struct loader *ld)
 {
-	struct sup s = { o, ld, 0, -1, -1, -1, 0, SUP_BACKOFF_MIN_MS, 0, 0, 0 };
+	struct sup s;
 	sigset_t set;
+	char st[256];
 
+	memset(&s, 0, sizeof(s));
+	s.o = o;
+	s.ld = ld;
+	s.ipc = s.logfd = s.sigfd = s.admin = -1;
+	s.backoff_ms = SUP_BACKOFF_MIN_MS;
+	s.t0_ms = wd_now_ms();
+	s.last_reload = "none";
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGHUP);
@@ -372,17 +627,22 @@ supervisor_run(const struct sup_opts *o, struct loader *ld)
 	signal(SIGPIPE, SIG_IGN);
 	if ((s.sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) < 0)
 		log_fatal("signalfd");
+	admin_start(&s);
 	if (worker_spawn(&s) < 0) {
 		if (s.pid != 0) {
 			kill(s.pid, SIGKILL);
 			waitpid(s.pid, NULL, 0);
 		}
+		admin_close(s.admin, s.admin_path);
+		free(s.admin_path);
 		log_warnx("the worker could not start; exiting");
 		return 1;
 	}
-	if (o->ready != NULL)
-		o->ready(o->ready_arg);
+	status_line(&s, st, sizeof(st));
+	notify_ready(st);
 	sup_loop(&s);
+	admin_close(s.admin, s.admin_path);
+	free(s.admin_path);
 	log_info("stopped");
 	return 0;
 }

@@ -13,12 +13,12 @@ struct sup_opts {
 	const char	*dir;		/* configuration directory */
 	int		 verbose;
 	int		 self_fd;	/* our own executable, for the worker */
-	void		(*ready)(void *);	/* called once serving */
-	void		*ready_arg;
 };
 
 /* Runs the worker until SIGTERM/SIGINT. ld is the current configuration
- * (replaced on reload). Returns the exit status. */
+ * (replaced on reload). Serves the admin socket (admin.h) when
+ * tlsproxy_admin_socket is set, and notifies the service manager
+ * (notify.h). Returns the exit status. */
 int	supervisor_run(const struct sup_opts *o, struct loader *ld);
 
 #endif

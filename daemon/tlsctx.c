@@ -1,5 +1,8 @@
 /*
- * tlsctx.c - SSL_CTX construction from a snapshot.
+ * tlsctx.c - SSL_CTX construction from a snapshot: the security level,
+ * protocols, cipher grades, curves, certificates, DH parameters, session
+ * ids and tickets, OpenSSL options; the peer policy comes from
+ * tlspolicy.c.
  *
  * Runs in: the worker (before the sandbox at start, inside it on reload)
  * and the supervisor for -t. Parses only memory. Owns nothing beyond the
@@ -7,6 +10,8 @@
  */
 #include "config.h"
 
+#include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +25,7 @@
 #include "log.h"
 #include "pem.h"
 #include "tlsctx.h"
+#include "tlspolicy.h"
 #include "util.h"
 
 /* Parameter name prefixes by role. */
@@ -34,17 +40,40 @@ tlsctx_param(const struct snapshot *s, size_t i, const char *name)
 	return v != NULL ? v : "";
 }
 
-/* A role-prefixed parameter: ("tlsproxy_tls_" or "tlsproxy_client_") +
- * suffix. */
-static const char *
-rparam(const struct snapshot *s, size_t i, enum svc_role role,
+const char *
+tlsctx_rname(enum svc_role role, const char *suffix, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s", role == SVC_CLIENT ? PFX_CLIENT :
+	    PFX_SERVER, suffix);
+	return buf;
+}
+
+const char *
+tlsctx_rparam(const struct snapshot *s, size_t i, enum svc_role role,
     const char *suffix)
 {
 	char name[128];
 
-	snprintf(name, sizeof(name), "%s%s",
-	    role == SVC_CLIENT ? PFX_CLIENT : PFX_SERVER, suffix);
-	return tlsctx_param(s, i, name);
+	return tlsctx_param(s, i, tlsctx_rname(role, suffix, name,
+	    sizeof(name)));
+}
+
+const char *
+tlsctx_rfile(const struct snapshot *s, size_t i, enum svc_role role,
+    const char *suffix)
+{
+	char name[128];
+	const char *v;
+
+	v = snap_getf(s, NULL, "svc.%zu.file.%s", i, tlsctx_rname(role,
+	    suffix, name, sizeof(name)));
+	return v != NULL ? v : "";
+}
+
+const char *
+tlsctx_file_data(const struct snapshot *s, const char *path, size_t *lenp)
+{
+	return snap_getf(s, lenp, "file.%s", path);
 }
 
 static int
@@ -53,13 +82,15 @@ is_yes(const char *v)
 	return strcasecmp(v, "yes") == 0;
 }
 
+static const char *const level_names[] = {
+	"none", "may", "encrypt", "fingerprint", "verify", "secure", "dane",
+	"dane-only",
+};
+
 enum tls_level
 tlsctx_level(const struct snapshot *s, size_t i, enum svc_role role)
 {
-	static const char *const names[] = {
-		"none", "may", "encrypt", "fingerprint", "verify", "secure",
-	};
-	const char *lv = rparam(s, i, role, "security_level");
+	const char *lv = tlsctx_rparam(s, i, role, "security_level");
 	size_t k;
 
 	if (*lv == '\0') {	/* the obsolete switches decide */
@@ -73,11 +104,41 @@ tlsctx_level(const struct snapshot *s, size_t i, enum svc_role role)
 		return is_yes(enf) ? TLS_LEVEL_ENCRYPT :
 		    is_yes(use) ? TLS_LEVEL_MAY : TLS_LEVEL_NONE;
 	}
-	for (k = 0; k < sizeof(names) / sizeof(names[0]); k++)
-		if (strcmp(lv, names[k]) == 0)
+	for (k = 0; k < sizeof(level_names) / sizeof(level_names[0]); k++)
+		if (strcasecmp(lv, level_names[k]) == 0)
 			return (enum tls_level)k;
-	/* dane / dane-only need DNSSEC lookups: treated as encrypt. */
-	return TLS_LEVEL_ENCRYPT;
+	/* The loader type-checked the value: not reached. */
+	return TLS_LEVEL_NONE;
+}
+
+int
+tlsctx_level_get(const struct snapshot *s, size_t i, enum svc_role role,
+    enum tls_level *lp, char *err, size_t errlen)
+{
+	const char *svc = snap_getf(s, NULL, "svc.%zu.name", i);
+	enum tls_level lv = tlsctx_level(s, i, role);
+	char pname[64];
+
+	tlsctx_rname(role, "security_level", pname, sizeof(pname));
+	if (lv == TLS_LEVEL_NONE)
+		return errf(err, errlen, "service %s: the TLS security level "
+		    "is none (%s is none, or empty with the obsolete "
+		    "use/enforce switches off): a %s service needs may or "
+		    "above", svc, pname, svc_role_name(role));
+	if (role != SVC_CLIENT && lv > TLS_LEVEL_ENCRYPT) {
+		log_warnx("service %s: %s = %s: the server role runs it as "
+		    "encrypt (set tlsproxy_tls_req_ccert to require client "
+		    "certificates)", svc, pname, level_names[lv]);
+		lv = TLS_LEVEL_ENCRYPT;
+	}
+	if (role == SVC_CLIENT && lv >= TLS_LEVEL_DANE)
+		return errf(err, errlen, "service %s: parameter %s: level %s "
+		    "needs DNSSEC-validated TLSA records, which tlswardd does "
+		    "not look up; use fingerprint with the TLSA digests in "
+		    "tlsproxy_client_fingerprint_cert_match", svc, pname,
+		    level_names[lv]);
+	*lp = lv;
+	return 0;
 }
 
 /* Protocol list -> min/max version and SSL_OP_NO_* for holes. */
@@ -116,32 +177,38 @@ set_protocols(SSL_CTX *ctx, const char *list, const char *pname, char *err,
 	return 0;
 }
 
-/* Grade -> tls_GRADE_cipherlist, minus the exclusions. */
+/* Grade -> tls_GRADE_cipherlist, minus the exclusions (each word W of
+ * *exclude_ciphers appended as ":!W"). TLS 1.3 suites are not graded. */
 static int
 set_ciphers(SSL_CTX *ctx, const struct snapshot *s, size_t i,
     enum svc_role role, int mandatory, char *err, size_t errlen)
 {
-	const char *grade = rparam(s, i, role, mandatory ? "mandatory_ciphers" :
-	    "ciphers");
-	char name[64], *copy, *save = NULL, *w;
+	const char *sfx = mandatory ? "mandatory_ciphers" : "ciphers";
+	const char *grade = tlsctx_rparam(s, i, role, sfx);
+	char name[64], gname[64], tls[512], *copy, *save = NULL, *w, *p;
 	struct buf b;
 	int rc = 0;
 
 	snprintf(name, sizeof(name), "tls_%s_cipherlist", grade);
+	for (p = name; *p != '\0'; p++)
+		*p = (char)tolower((unsigned char)*p);
 	buf_init(&b);
 	buf_adds(&b, tlsctx_param(s, i, name));
-	copy = xasprintf("%s %s", rparam(s, i, role, "exclude_ciphers"),
-	    mandatory ? rparam(s, i, role, "mandatory_exclude_ciphers") : "");
+	copy = xasprintf("%s %s", tlsctx_rparam(s, i, role, "exclude_ciphers"),
+	    mandatory ? tlsctx_rparam(s, i, role,
+	    "mandatory_exclude_ciphers") : "");
 	for (w = strtok_r(copy, " \t,:", &save); w != NULL;
 	    w = strtok_r(NULL, " \t,:", &save))
 		buf_addf(&b, ":!%s", w);
-	if (b.len == 0 || SSL_CTX_set_cipher_list(ctx, b.data) != 1) {
-		char tls[512];
-
-		rc = errf(err, errlen, "cipher grade \"%s\" with exclusions "
-		    "gives an unusable cipher list \"%s\": %s", grade,
-		    b.data ? b.data : "", log_tls_errors(tls, sizeof(tls)));
-	}
+	ERR_clear_error();
+	if (b.len == 0 || SSL_CTX_set_cipher_list(ctx, b.data) != 1)
+		rc = errf(err, errlen, "parameter %s: cipher grade \"%s\" "
+		    "(%s) with the exclusions of %s gives no usable TLS 1.2 "
+		    "cipher: \"%s\": %s", tlsctx_rname(role, sfx, gname,
+		    sizeof(gname)), grade, name, mandatory ?
+		    "*exclude_ciphers and *mandatory_exclude_ciphers" :
+		    "*exclude_ciphers", b.data ? b.data : "",
+		    log_tls_errors(tls, sizeof(tls)));
 	if (rc == 0 && is_yes(tlsctx_param(s, i, "tls_preempt_cipherlist")))
 		SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
 	free(copy);
@@ -149,39 +216,46 @@ set_ciphers(SSL_CTX *ctx, const struct snapshot *s, size_t i,
 	return rc;
 }
 
-/* ECDHE groups: the eecdh grade's curves, keeping those OpenSSL knows. */
+/* ECDHE groups: the server's eecdh grade (strong, ultra: one curve; auto:
+ * tls_eecdh_auto_curves, also the client's list), keeping the curves
+ * OpenSSL knows. */
 static void
-set_groups(SSL_CTX *ctx, const struct snapshot *s, size_t i)
+set_groups(SSL_CTX *ctx, const struct snapshot *s, size_t i,
+    enum svc_role role, const char *svc)
 {
-	const char *grade = tlsctx_param(s, i, "tlsproxy_tls_eecdh_grade");
-	const char *list = strcmp(grade, "strong") == 0 ?
-	    tlsctx_param(s, i, "tls_eecdh_strong_curve") :
-	    strcmp(grade, "ultra") == 0 ?
-	    tlsctx_param(s, i, "tls_eecdh_ultra_curve") :
-	    tlsctx_param(s, i, "tls_eecdh_auto_curves");
-	char *copy = xstrdup(list), *save = NULL, *w;
+	const char *grade = role == SVC_CLIENT ? "auto" :
+	    tlsctx_param(s, i, "tlsproxy_tls_eecdh_grade");
+	const char *pname = "tls_eecdh_auto_curves";
+	char *copy, *save = NULL, *w;
 	struct buf ok;
 
+	if (strcasecmp(grade, "strong") == 0)
+		pname = "tls_eecdh_strong_curve";
+	else if (strcasecmp(grade, "ultra") == 0)
+		pname = "tls_eecdh_ultra_curve";
+	else if (strcasecmp(grade, "none") == 0)
+		log_warnx("service %s: tlsproxy_tls_eecdh_grade = none is no "
+		    "longer supported (as in Postfix): using auto", svc);
+	copy = xstrdup(tlsctx_param(s, i, pname));
 	buf_init(&ok);
 	for (w = strtok_r(copy, " \t,:", &save); w != NULL;
 	    w = strtok_r(NULL, " \t,:", &save)) {
 		if (SSL_CTX_set1_groups_list(ctx, w) == 1)
 			buf_addf(&ok, "%s%s", ok.len ? ":" : "", w);
+		else
+			log_warnx("service %s: %s: ignoring unknown curve "
+			    "\"%s\"", svc, pname, w);
 	}
 	ERR_clear_error();
 	if (ok.len > 0)
 		SSL_CTX_set1_groups_list(ctx, ok.data);
-	else	/* nothing usable named: OpenSSL's defaults */
-		SSL_CTX_set1_groups_list(ctx, "X25519:P-256:P-384");
+	else {
+		log_warnx("service %s: %s names no usable curve: using "
+		    "OpenSSL's defaults", svc, pname);
+		SSL_CTX_set1_groups_list(ctx, "X25519:P-256:X448:P-521:P-384");
+	}
 	buf_fini(&ok);
 	free(copy);
-}
-
-/* The contents of a file the loader put in the snapshot. */
-static const char *
-file_data(const struct snapshot *s, const char *path, size_t *lenp)
-{
-	return snap_getf(s, lenp, "file.%s", path);
 }
 
 /* Installs the key in keypath and the chain in certpath (leaf first). */
@@ -196,8 +270,8 @@ use_pair(SSL_CTX *ctx, const struct snapshot *s, const char *certpath,
 	size_t kl, cl;
 	int rc = -1;
 
-	if ((kd = file_data(s, keypath, &kl)) == NULL ||
-	    (cd = file_data(s, certpath, &cl)) == NULL)
+	if ((kd = tlsctx_file_data(s, keypath, &kl)) == NULL ||
+	    (cd = tlsctx_file_data(s, certpath, &cl)) == NULL)
 		return errf(err, errlen, "%s: file not loaded", what);
 	if ((key = pem_key_parse(kd, kl, keypath, err, errlen)) == NULL ||
 	    (certs = pem_certs_parse(cd, cl, certpath, err, errlen)) == NULL)
@@ -221,18 +295,24 @@ out:
 	return rc;
 }
 
-/* A parameter's resolved file list (loader: svc.I.file.NAME). */
-static const char *
-rfile(const struct snapshot *s, size_t i, enum svc_role role,
-    const char *suffix)
+/* Warnings for certificate settings that are not used. */
+static void
+certs_warn(const struct snapshot *s, size_t i, enum svc_role role,
+    const char *svc)
 {
-	char name[128];
-	const char *v;
+	char a[64], b[64];
 
-	snprintf(name, sizeof(name), "%s%s",
-	    role == SVC_CLIENT ? PFX_CLIENT : PFX_SERVER, suffix);
-	v = snap_getf(s, NULL, "svc.%zu.file.%s", i, name);
-	return v != NULL ? v : "";
+	if (*tlsctx_rparam(s, i, role, "dcert_file") != '\0')
+		log_warnx("service %s: %s is ignored: DSA certificates are "
+		    "not supported", svc, tlsctx_rname(role, "dcert_file", a,
+		    sizeof(a)));
+	if (*tlsctx_rfile(s, i, role, "chain_files") != '\0' &&
+	    (*tlsctx_rfile(s, i, role, "cert_file") != '\0' ||
+	    *tlsctx_rfile(s, i, role, "eccert_file") != '\0'))
+		log_warnx("service %s: both %s and %s/eccert_file are set: "
+		    "the latter are ignored", svc, tlsctx_rname(role,
+		    "chain_files", a, sizeof(a)), tlsctx_rname(role,
+		    "cert_file", b, sizeof(b)));
 }
 
 /* Every configured pair and chain file; returns how many were
@@ -241,7 +321,7 @@ static int
 use_certs(SSL_CTX *ctx, const struct snapshot *s, size_t i,
     enum svc_role role, char *err, size_t errlen)
 {
-	const char *chains = rfile(s, i, role, "chain_files");
+	const char *chains = tlsctx_rfile(s, i, role, "chain_files");
 	char *copy, *save = NULL, *w;
 	int n = 0;
 
@@ -258,17 +338,17 @@ use_certs(SSL_CTX *ctx, const struct snapshot *s, size_t i,
 		free(copy);
 		return n;
 	}
-	if (*rfile(s, i, role, "cert_file") != '\0') {
-		if (use_pair(ctx, s, rfile(s, i, role, "cert_file"),
-		    rfile(s, i, role, "key_file"), "cert_file/key_file", err,
-		    errlen) < 0)
+	if (*tlsctx_rfile(s, i, role, "cert_file") != '\0') {
+		if (use_pair(ctx, s, tlsctx_rfile(s, i, role, "cert_file"),
+		    tlsctx_rfile(s, i, role, "key_file"), "cert_file/key_file",
+		    err, errlen) < 0)
 			return -1;
 		n++;
 	}
-	if (*rfile(s, i, role, "eccert_file") != '\0') {
-		if (use_pair(ctx, s, rfile(s, i, role, "eccert_file"),
-		    rfile(s, i, role, "eckey_file"), "eccert_file/eckey_file",
-		    err, errlen) < 0)
+	if (*tlsctx_rfile(s, i, role, "eccert_file") != '\0') {
+		if (use_pair(ctx, s, tlsctx_rfile(s, i, role, "eccert_file"),
+		    tlsctx_rfile(s, i, role, "eckey_file"),
+		    "eccert_file/eckey_file", err, errlen) < 0)
 			return -1;
 		n++;
 	}
@@ -281,7 +361,7 @@ static int
 set_dh(SSL_CTX *ctx, const struct snapshot *s, size_t i, char *err,
     size_t errlen)
 {
-	const char *path = rfile(s, i, SVC_SERVER, "dh1024_param_file");
+	const char *path = tlsctx_rfile(s, i, SVC_SERVER, "dh1024_param_file");
 	const char *data;
 	EVP_PKEY *dh = NULL;
 	size_t len;
@@ -291,7 +371,7 @@ set_dh(SSL_CTX *ctx, const struct snapshot *s, size_t i, char *err,
 		SSL_CTX_set_dh_auto(ctx, 1);
 		return 0;
 	}
-	if ((data = file_data(s, path, &len)) == NULL ||
+	if ((data = tlsctx_file_data(s, path, &len)) == NULL ||
 	    (bio = BIO_new_mem_buf(data, (int)len)) == NULL)
 		return errf(err, errlen, "dh1024_param_file: %s not loaded",
 		    path);
@@ -307,20 +387,151 @@ set_dh(SSL_CTX *ctx, const struct snapshot *s, size_t i, char *err,
 	return 0;	/* ctx owns dh */
 }
 
+#define TLSCTX_MAX_TICKET_S	(100LL * 86400)	/* Postfix's cap */
+
+/* Server session ids and tickets, as Postfix without a session cache
+ * database: with always_issue_session_ids a TLS 1.2 session gets an id
+ * (never looked up: there is no cache); tickets (RFC 5077, and TLS 1.3
+ * resumption) are encrypted with OpenSSL's built-in AES-256-CBC keys,
+ * made afresh with each generation, and live
+ * smtpd_tls_session_cache_timeout; a timeout of 0 or an empty
+ * tls_session_ticket_cipher turns them off. */
+static int
+set_sessions(SSL_CTX *ctx, const struct snapshot *s, size_t i,
+    const char *svc, char *err, size_t errlen)
+{
+	const char *cipher = tlsctx_param(s, i, "tls_session_ticket_cipher");
+	const char *tname = "smtpd_tls_session_cache_timeout";
+	unsigned char sid[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	long long secs;
+	char why[256];
+
+	/* A context for resumed sessions (required with client
+	 * certificates): the service. */
+	if (EVP_Digest(svc, strlen(svc), sid, &n, EVP_sha256(), NULL) != 1 ||
+	    SSL_CTX_set_session_id_context(ctx, sid, n) != 1)
+		return errf(err, errlen, "session id context: %s",
+		    log_tls_errors(why, sizeof(why)));
+	if (conf_time_parse(tlsctx_param(s, i, tname), &secs, why,
+	    sizeof(why)) < 0)
+		return errf(err, errlen, "parameter %s: %s", tname, why);
+	SSL_CTX_set_session_cache_mode(ctx, is_yes(tlsctx_param(s, i,
+	    "tlsproxy_tls_always_issue_session_ids")) ?
+	    SSL_SESS_CACHE_SERVER | SSL_SESS_CACHE_NO_INTERNAL :
+	    SSL_SESS_CACHE_OFF);
+	if (*cipher == '\0' || secs == 0) {
+		SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+		SSL_CTX_set_num_tickets(ctx, 0);
+		return 0;
+	}
+	if (strcasecmp(cipher, "aes-256-cbc") != 0)
+		return errf(err, errlen, "parameter tls_session_ticket_cipher: "
+		    "\"%s\" is not supported (want aes-256-cbc, or empty for "
+		    "no tickets)", cipher);
+	SSL_CTX_set_timeout(ctx, (long)(secs < TLSCTX_MAX_TICKET_S ? secs :
+	    TLSCTX_MAX_TICKET_S));
+	return 0;
+}
+
+/* An OpenSSL option by Postfix's name for it. */
+struct tls_opt {
+	const char	*name;
+	uint64_t	 bit;
+};
+
+/* tls_disable_workarounds: the bug work-arounds of SSL_OP_ALL, and the
+ * names of ones OpenSSL 3 no longer has (accepted, no effect). */
+static const struct tls_opt bug_opts[] = {
+	{ "CRYPTOPRO_TLSEXT_BUG", SSL_OP_CRYPTOPRO_TLSEXT_BUG },
+	{ "DONT_INSERT_EMPTY_FRAGMENTS", SSL_OP_DONT_INSERT_EMPTY_FRAGMENTS },
+	{ "LEGACY_SERVER_CONNECT", SSL_OP_LEGACY_SERVER_CONNECT },
+	{ "MICROSOFT_BIG_SSLV3_BUFFER", 0 },
+	{ "MICROSOFT_SESS_ID_BUG", 0 },
+	{ "MSIE_SSLV2_RSA_PADDING", 0 },
+	{ "NETSCAPE_CHALLENGE_BUG", 0 },
+	{ "NETSCAPE_REUSE_CIPHER_CHANGE_BUG", 0 },
+	{ "SAFARI_ECDHE_ECDSA_BUG", SSL_OP_SAFARI_ECDHE_ECDSA_BUG },
+	{ "SSLEAY_080_CLIENT_DH_BUG", 0 },
+	{ "SSLREF2_REUSE_CERT_TYPE_BUG", 0 },
+	{ "TLSEXT_PADDING", SSL_OP_TLSEXT_PADDING },
+	{ "TLS_BLOCK_PADDING_BUG", 0 },
+	{ "TLS_D5_BUG", 0 },
+	{ "TLS_ROLLBACK_BUG", SSL_OP_TLS_ROLLBACK_BUG },
+	{ NULL, 0 },
+};
+
+/* tls_ssl_options: options to enable (ENABLE_KTLS is left out: the
+ * worker's sandbox does not allow kernel TLS). */
+static const struct tls_opt ssl_opts[] = {
+	{ "ENABLE_MIDDLEBOX_COMPAT", SSL_OP_ENABLE_MIDDLEBOX_COMPAT },
+	{ "LEGACY_SERVER_CONNECT", SSL_OP_LEGACY_SERVER_CONNECT },
+	{ "NO_ANTI_REPLAY", SSL_OP_NO_ANTI_REPLAY },
+	{ "NO_COMPRESSION", SSL_OP_NO_COMPRESSION },
+	{ "NO_ENCRYPT_THEN_MAC", SSL_OP_NO_ENCRYPT_THEN_MAC },
+	{ "NO_RENEGOTIATION", SSL_OP_NO_RENEGOTIATION },
+	{ "NO_SESSION_RESUMPTION_ON_RENEGOTIATION",
+	  SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION },
+	{ "NO_TICKET", SSL_OP_NO_TICKET },
+	{ "PRIORITIZE_CHACHA", SSL_OP_PRIORITIZE_CHACHA },
+	{ NULL, 0 },
+};
+
+/* The bits a list of option names stands for. */
+static int
+opts_parse(const struct tls_opt *t, const char *pname, const char *list,
+    uint64_t *bitsp, char *err, size_t errlen)
+{
+	char *copy = xstrdup(list), *save = NULL, *w;
+	size_t k;
+	int rc = 0;
+
+	*bitsp = 0;
+	for (w = strtok_r(copy, " \t,:", &save); w != NULL && rc == 0;
+	    w = strtok_r(NULL, " \t,:", &save)) {
+		for (k = 0; t[k].name != NULL; k++)
+			if (strcasecmp(w, t[k].name) == 0)
+				break;
+		if (t[k].name == NULL)
+			rc = errf(err, errlen, "parameter %s: unknown option "
+			    "\"%s\"", pname, w);
+		*bitsp |= t[k].bit;
+	}
+	free(copy);
+	return rc;
+}
+
+/* SSL_OP_ALL but tls_disable_workarounds, plus tls_ssl_options. */
+static int
+set_options(SSL_CTX *ctx, const struct snapshot *s, size_t i, char *err,
+    size_t errlen)
+{
+	uint64_t off, on;
+
+	if (opts_parse(bug_opts, "tls_disable_workarounds", tlsctx_param(s,
+	    i, "tls_disable_workarounds"), &off, err, errlen) < 0 ||
+	    opts_parse(ssl_opts, "tls_ssl_options", tlsctx_param(s, i,
+	    "tls_ssl_options"), &on, err, errlen) < 0)
+		return -1;
+	SSL_CTX_set_options(ctx, (SSL_OP_ALL & ~off) | on);
+	SSL_CTX_clear_options(ctx, off & ~on);
+	return 0;
+}
+
 /* Settings shared by both roles. */
 static int
 ctx_common(SSL_CTX *ctx, const struct snapshot *s, size_t i,
-    enum svc_role role, char *err, size_t errlen)
+    enum svc_role role, enum tls_level level, char *err, size_t errlen)
 {
-	int mandatory = tlsctx_level(s, i, role) >= TLS_LEVEL_ENCRYPT;
+	int mandatory = level >= TLS_LEVEL_ENCRYPT;
 	char pname[128];
 
-	snprintf(pname, sizeof(pname), "%s%s",
-	    role == SVC_CLIENT ? PFX_CLIENT : PFX_SERVER,
-	    mandatory ? "mandatory_protocols" : "protocols");
+	tlsctx_rname(role, mandatory ? "mandatory_protocols" : "protocols",
+	    pname, sizeof(pname));
 	if (set_protocols(ctx, tlsctx_param(s, i, pname), pname, err,
 	    errlen) < 0 ||
-	    set_ciphers(ctx, s, i, role, mandatory, err, errlen) < 0)
+	    set_ciphers(ctx, s, i, role, mandatory, err, errlen) < 0 ||
+	    set_options(ctx, s, i, err, errlen) < 0)
 		return -1;
 	/* Non-blocking relay: SSL_write may return partial counts and be
 	 * retried with a moved buffer; idle sessions give their buffers
@@ -332,14 +543,58 @@ ctx_common(SSL_CTX *ctx, const struct snapshot *s, size_t i,
 	return 0;
 }
 
+/* Certificates, and for a server DH parameters and sessions. */
+static int
+ctx_role(SSL_CTX *ctx, const struct snapshot *s, size_t i,
+    enum svc_role role, const char *svc, char *err, size_t errlen)
+{
+	int n;
+
+	certs_warn(s, i, role, svc);
+	set_groups(ctx, s, i, role, svc);
+	if ((n = use_certs(ctx, s, i, role, err, errlen)) < 0)
+		return -1;
+	if (role == SVC_CLIENT)
+		return 0;
+	if (set_dh(ctx, s, i, err, errlen) < 0 ||
+	    set_sessions(ctx, s, i, svc, err, errlen) < 0)
+		return -1;
+	if (n == 0)
+		return errf(err, errlen, "no server certificate: set "
+		    "tlsproxy_tls_cert_file (or smtpd_tls_cert_file), "
+		    "tlsproxy_tls_eccert_file or tlsproxy_tls_chain_files"
+		    " (\"tlsward enable-server\" makes one)");
+	return 0;
+}
+
+/* Handshake progress at loglevel 2 and above (Postfix's "SSL_accept:..."
+ * lines; the session is not known here, the service is). */
+static void
+info_cb(const SSL *ssl, int where, int ret)
+{
+	const struct tls_policy *pol = tlspol_get(ssl);
+	const char *op = (where & SSL_ST_CONNECT) ? "SSL_connect" :
+	    "SSL_accept";
+
+	if (pol == NULL || pol->loglevel < 2)
+		return;
+	if (where & SSL_CB_LOOP)
+		log_info("service=%s: %s: %s", pol->service, op,
+		    SSL_state_string_long(ssl));
+	else if (where & SSL_CB_ALERT)
+		log_info("service=%s: TLS alert %s: %s: %s", pol->service,
+		    (where & SSL_CB_READ) ? "read" : "write",
+		    SSL_alert_type_string_long(ret),
+		    SSL_alert_desc_string_long(ret));
+}
+
 SSL_CTX *
 tlsctx_new(const struct snapshot *s, size_t i, enum svc_role role,
-    char *err, size_t errlen)
+    enum tls_level level, char *err, size_t errlen)
 {
 	const char *svc = snap_getf(s, NULL, "svc.%zu.name", i);
 	SSL_CTX *ctx;
 	char why[1024];
-	int n;
 
 	ctx = SSL_CTX_new(role == SVC_CLIENT ? TLS_client_method() :
 	    TLS_server_method());
@@ -348,21 +603,11 @@ tlsctx_new(const struct snapshot *s, size_t i, enum svc_role role,
 		    log_tls_errors(why, sizeof(why)));
 		return NULL;
 	}
-	if (ctx_common(ctx, s, i, role, why, sizeof(why)) < 0 ||
-	    (n = use_certs(ctx, s, i, role, why, sizeof(why))) < 0)
+	if (ctx_common(ctx, s, i, role, level, why, sizeof(why)) < 0 ||
+	    ctx_role(ctx, s, i, role, svc, why, sizeof(why)) < 0 ||
+	    tlspol_attach(ctx, s, i, role, level, why, sizeof(why)) < 0)
 		goto fail;
-	if (role != SVC_CLIENT) {
-		set_groups(ctx, s, i);
-		if (set_dh(ctx, s, i, why, sizeof(why)) < 0)
-			goto fail;
-		if (n == 0 && role == SVC_SERVER) {
-			snprintf(why, sizeof(why), "no server certificate: set "
-			    "tlsproxy_tls_cert_file (or smtpd_tls_cert_file), "
-			    "tlsproxy_tls_eccert_file or tlsproxy_tls_chain_files"
-			    " (\"tlsward enable-server\" makes one)");
-			goto fail;
-		}
-	}
+	SSL_CTX_set_info_callback(ctx, info_cb);
 	return ctx;
 fail:
 	errf(err, errlen, "service %s: %s", svc, why);

@@ -1,6 +1,7 @@
 /*
  * tlsctx.h - building a service's SSL_CTX from the snapshot: certificates
- * and keys from memory, protocols, cipher grades, curves.
+ * and keys from memory, protocols, cipher grades, curves, session ids and
+ * tickets, OpenSSL options, and (through tlspolicy.c) the peer policy.
  *
  * Runs in: the worker before the sandbox is entered (and on reload, in
  * the sandbox: it only parses memory), and in the supervisor for
@@ -16,7 +17,7 @@
 #include "services.h"
 #include "snapshot.h"
 
-/* Security levels as the daemon uses them. */
+/* Security levels as the daemon uses them, in Postfix's order. */
 enum tls_level {
 	TLS_LEVEL_NONE,
 	TLS_LEVEL_MAY,
@@ -24,22 +25,53 @@ enum tls_level {
 	TLS_LEVEL_FINGERPRINT,
 	TLS_LEVEL_VERIFY,
 	TLS_LEVEL_SECURE,
+	TLS_LEVEL_DANE,
+	TLS_LEVEL_DANE_ONLY,
 };
 
 /* The parameter value of service i ("" if absent). */
 const char *tlsctx_param(const struct snapshot *s, size_t i, const char *name);
 
-/* The effective level of service i for role: *_security_level, or when
+/* The value of the role's parameter: "tlsproxy_tls_" (server) or
+ * "tlsproxy_client_" (client) + suffix; "" if absent. */
+const char *tlsctx_rparam(const struct snapshot *s, size_t i,
+	    enum svc_role role, const char *suffix);
+
+/* The full name of that parameter, into buf; returns buf. */
+const char *tlsctx_rname(enum svc_role role, const char *suffix, char *buf,
+	    size_t len);
+
+/* The resolved, space-separated paths the loader read for the role's
+ * file parameter (svc.I.file.NAME); "" if none. */
+const char *tlsctx_rfile(const struct snapshot *s, size_t i,
+	    enum svc_role role, const char *suffix);
+
+/* The contents of a file the loader put in the snapshot (a CApath
+ * directory is "dir:PATH"); NULL if it was not loaded. */
+const char *tlsctx_file_data(const struct snapshot *s, const char *path,
+	    size_t *lenp);
+
+/* The configured level of service i for role: *_security_level, or when
  * empty the obsolete enforce_tls/use_tls switches (Postfix semantics). */
 enum tls_level tlsctx_level(const struct snapshot *s, size_t i,
 	    enum svc_role role);
 
-/* A new SSL_CTX for service i in role (server: SVC_SERVER/SVC_CONTROL).
- * Key material is parsed from the snapshot's file.* entries. NULL with
- * err naming the service and parameter on failure (no usable certificate
- * for a server, a key that does not match its certificate, a bad
- * protocol list or cipher grade, ...). */
-SSL_CTX	*tlsctx_new(const struct snapshot *s, size_t i, enum svc_role role,
-	    char *err, size_t errlen);
+/* The level service i runs at: 0 with *lp set, or -1 with err naming the
+ * service and the parameter. Level none is refused (a listener that does
+ * no TLS has nothing to do); the server role runs fingerprint, verify,
+ * secure, dane and dane-only as encrypt, with a warning (Postfix); the
+ * client role refuses dane and dane-only (no DNSSEC resolver). */
+int	tlsctx_level_get(const struct snapshot *s, size_t i,
+	    enum svc_role role, enum tls_level *lp, char *err, size_t errlen);
+
+/* A new SSL_CTX for service i in role at the level from
+ * tlsctx_level_get. Key material is parsed from the snapshot's file.*
+ * entries; the peer policy (tlspolicy.h) is attached. NULL with err
+ * naming the service and parameter on failure (no usable certificate for
+ * a server, a key that does not match its certificate, a bad protocol
+ * list or cipher grade, an unusable CA file, ...). */
+SSL_CTX	*tlsctx_new(const struct snapshot *s, size_t i,
+	    enum svc_role role, enum tls_level level, char *err,
+	    size_t errlen);
 
 #endif

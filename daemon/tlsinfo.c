@@ -1,17 +1,25 @@
 /*
- * tlsinfo.c - the tlsproxy(8)-style description of a TLS session.
+ * tlsinfo.c - the tlsproxy(8)-style description of a TLS session: the
+ * trust word, protocol, cipher, key exchange, signature, and the peer
+ * certificate's subject and issuer CN (with the fingerprints, and why an
+ * unverified chain is not trusted, at loglevel 1 and above).
  *
- * Runs in: worker session threads. No state.
+ * Runs in: worker session threads. No state of its own: it reads the
+ * service's policy and the handshake's verification record
+ * (tlspolicy.h).
  */
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/x509.h>
 
+#include "fingerprint.h"
 #include "tlsinfo.h"
+#include "tlspolicy.h"
 
 /* Postfix's names for signature algorithms. */
 static const char *
@@ -45,9 +53,9 @@ kx_text(SSL *ssl, int is_server, char *buf, size_t len)
 
 	buf[0] = '\0';
 	if (group != 0 && group != NID_undef)
-		off += (size_t)snprintf(buf + off, len - off, " key-exchange %s",
-		    OBJ_nid2sn(group) != NULL ? OBJ_nid2sn(group) :
-		    SSL_group_to_name(ssl, group));
+		off += (size_t)snprintf(buf + off, len - off,
+		    " key-exchange %s", OBJ_nid2sn(group) != NULL ?
+		    OBJ_nid2sn(group) : SSL_group_to_name(ssl, group));
 	if (peer != NULL)
 		key = X509_get0_pubkey(peer);
 	if (off < len && (is_server ? SSL_get_signature_type_nid(ssl, &tnid) :
@@ -64,23 +72,53 @@ kx_text(SSL *ssl, int is_server, char *buf, size_t len)
 const char *
 tlsinfo_trust(SSL *ssl)
 {
-	X509 *peer = SSL_get0_peer_certificate(ssl);
-
-	if (peer == NULL)
+	if (SSL_get0_peer_certificate(ssl) == NULL)
 		return "Anonymous";
-	if (SSL_get_verify_mode(ssl) == SSL_VERIFY_NONE ||
-	    SSL_get_verify_result(ssl) != X509_V_OK)
-		return "Untrusted";
-	return SSL_get0_peername(ssl) != NULL ? "Verified" : "Trusted";
+	if (tlspol_peer(ssl)->matched)
+		return "Verified";
+	return tlspol_trusted(ssl) ? "Trusted" : "Untrusted";
+}
+
+/* ", subject_CN=A, issuer_CN=B" and at loglevel >= 1 ", fingerprint=..,
+ * pkey_fingerprint=.." (fingerprint_digest) and why an unverified chain
+ * is not trusted. */
+static void
+peer_text(SSL *ssl, char *buf, size_t len)
+{
+	const struct tls_policy *pol = tlspol_get(ssl);
+	X509 *x = SSL_get0_peer_certificate(ssl);
+	char subj[128], iss[128], r[256], *c, *k;
+	size_t off;
+
+	buf[0] = '\0';
+	if (x == NULL)
+		return;
+	tlspol_cn(X509_get_subject_name(x), subj, sizeof(subj));
+	tlspol_cn(X509_get_issuer_name(x), iss, sizeof(iss));
+	off = (size_t)snprintf(buf, len, ", subject_CN=%s, issuer_CN=%s",
+	    subj, iss);
+	if (pol == NULL || pol->loglevel < 1 || off >= len)
+		return;
+	c = fpt_text(x, pol->md, 0);
+	k = fpt_text(x, pol->md, 1);
+	off += (size_t)snprintf(buf + off, len - off, ", fingerprint=%s, "
+	    "pkey_fingerprint=%s", c ? c : "?", k ? k : "?");
+	free(c);
+	free(k);
+	if (off < len && !tlspol_peer(ssl)->matched && !tlspol_trusted(ssl))
+		snprintf(buf + off, len - off, ", not trusted: %s",
+		    tlspol_chain_reason(ssl, r, sizeof(r)));
 }
 
 void
 tlsinfo_established(SSL *ssl, int is_server, char *buf, size_t len)
 {
-	char kx[256];
+	char kx[256], peer[768];
 	int alg = 0, used = SSL_get_cipher_bits(ssl, &alg);
 
 	kx_text(ssl, is_server, kx, sizeof(kx));
-	snprintf(buf, len, "%s with cipher %s (%d/%d bits)%s",
-	    SSL_get_version(ssl), SSL_get_cipher_name(ssl), used, alg, kx);
+	peer_text(ssl, peer, sizeof(peer));
+	snprintf(buf, len, "%s with cipher %s (%d/%d bits)%s%s",
+	    SSL_get_version(ssl), SSL_get_cipher_name(ssl), used, alg, kx,
+	    peer);
 }

@@ -13,11 +13,15 @@
 #include <openssl/ssl.h>
 
 /* "Anonymous" (no peer certificate), "Untrusted" (not verified),
- * "Trusted" (CA-verified) or "Verified" (CA-verified, name matched). */
+ * "Trusted" (CA-verified) or "Verified" (CA-verified and a name matched,
+ * or a listed fingerprint: tlsverify_check() decides). */
 const char	*tlsinfo_trust(SSL *ssl);
 
 /* "TLSv1.3 with cipher X (256/256 bits) key-exchange X25519
- * server-signature RSA-PSS (2048 bits) server-digest SHA256" into buf.
+ * server-signature RSA-PSS (2048 bits) server-digest SHA256" into buf,
+ * and with a peer certificate ", subject_CN=A, issuer_CN=B" (at the
+ * role's loglevel >= 1 also ", fingerprint=.., pkey_fingerprint=.." and
+ * for an untrusted chain ", not trusted: <reason>").
  * is_server: we are the TLS server (the signature is ours). */
 void		 tlsinfo_established(SSL *ssl, int is_server, char *buf,
 		    size_t len);

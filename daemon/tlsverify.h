@@ -17,7 +17,9 @@
 struct rt_svc;
 
 /* 0 when the session may proceed; -1 with why ("certificate verification
- * failed: ...") when the level's requirements are not met. */
+ * failed: <reason>") when the level's requirements are not met. A peer
+ * that passed a fingerprint or name check is marked for
+ * tlsinfo_trust() ("Verified"). */
 int	tlsverify_check(SSL *ssl, const struct rt_svc *svc, char *why,
 	    size_t whylen);
 

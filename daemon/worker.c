@@ -7,6 +7,8 @@
  * Sequence: snapshot -> SSL_CTXs -> SIGSYS reporter -> sbx_enter ->
  * wipe the snapshot -> threads (pool, acceptor) -> READY -> control loop.
  * No thread exists before sbx_enter, so the filter covers all of them.
+ * The control loop (this process's main thread) answers the supervisor:
+ * a new snapshot with the new listener set (reload), drain, status.
  */
 #include "config.h"
 
@@ -16,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/rand.h>
@@ -29,6 +32,7 @@
 #include "sandbox.h"
 #include "session.h"
 #include "snapshot.h"
+#include "status.h"
 #include "util.h"
 #include "watchdog.h"
 #include "worker.h"
@@ -100,6 +104,7 @@ worker_setup(int ipc, struct ipc_msg *m, char *err, size_t errlen)
 	struct snapshot snap;
 	struct sbx_opts so;
 	struct rt *rt;
+	size_t n;
 
 	if (m->type != IPC_SNAPSHOT || snap_decode(&snap, m->data, m->len) < 0)
 		return errf(err, errlen, "bad first message from the supervisor");
@@ -109,9 +114,11 @@ worker_setup(int ipc, struct ipc_msg *m, char *err, size_t errlen)
 		snap_fini(&snap);
 		return -1;
 	}
+	status_collect(rt, &snap);
 	snap_fini(&snap);	/* wipes the PEM copies */
 	/* Lazy initialisation before the filter: the RNG, the socket
 	 * layer's wake-up pipe. */
+	tzset();	/* certificate time checks would read /etc/localtime */
 	if (RAND_status() != 1 || acceptor_init(err, errlen) < 0) {
 		rt_unref(rt);
 		return errf(err, errlen, "initialisation failed");
@@ -124,40 +131,49 @@ worker_setup(int ipc, struct ipc_msg *m, char *err, size_t errlen)
 	rt_install(rt);
 	rt = rt_current();
 	if (pool_start(sess_run, rt->min_threads, rt->max_threads,
-	    rt->queue_limit, err, errlen) < 0 ||
-	    acceptor_start(m->fds, m->nfds, err, errlen) < 0) {
+	    rt->queue_limit, err, errlen) < 0) {
 		rt_unref(rt);
 		return -1;
 	}
 	log_info("worker: serving %zu service%s (pid %ld, sandbox %s)", rt->n,
 	    rt->n == 1 ? "" : "s", (long)getpid(), sbx_mode_name(so.mode));
-	rt_unref(rt);
-	m->nfds = 0;	/* the acceptor owns the listeners now */
-	return 0;
+	/* The acceptor owns the listeners and this reference from here. */
+	n = m->nfds;
+	m->nfds = 0;
+	return acceptor_start(m->fds, n, rt, err, errlen);
 }
 
-/* A later snapshot: a new generation for new sessions. */
+/* A later snapshot: a new generation for new sessions, and the new
+ * listener set (kept listeners are the same sockets). READY carries the
+ * generation number. */
 static void
-worker_reload(int ipc, const struct ipc_msg *m)
+worker_reload(int ipc, struct ipc_msg *m)
 {
 	struct snapshot snap;
 	struct rt *rt;
-	char err[1024];
+	char err[1024], gen[32];
+	size_t n;
 
 	if (snap_decode(&snap, m->data, m->len) < 0) {
 		reject(ipc, "reload: malformed snapshot");
 		return;
 	}
 	rt = rt_build(&snap, err, sizeof(err));
+	if (rt != NULL)
+		status_collect(rt, &snap);
 	snap_fini(&snap);
 	if (rt == NULL) {
-		reject(ipc, err);
+		reject(ipc, err);	/* the new listeners close with m */
 		return;
 	}
 	pool_limits(rt->min_threads, rt->max_threads, rt->queue_limit);
 	rt_install(rt);
+	n = m->nfds;
+	m->nfds = 0;
+	acceptor_set(m->fds, n, rt_current());
 	log_info("worker: reloaded (generation %u)", rt->generation);
-	(void)ipc_send(ipc, IPC_READY, NULL, 0, NULL, 0);
+	snprintf(gen, sizeof(gen), "%u", rt->generation);
+	(void)ipc_send(ipc, IPC_READY, gen, strlen(gen), NULL, 0);
 }
 
 /* Stops accepting, waits for sessions up to the deadline, exits. */
@@ -177,17 +193,17 @@ worker_drain(const struct ipc_msg *m)
 	_exit(0);
 }
 
+/* The status records (status.h) for the supervisor. */
 static void
 worker_status(int ipc)
 {
-	struct pool_stats st;
-	char line[256];
+	struct buf b;
 
-	pool_stats(&st);
-	snprintf(line, sizeof(line), "threads=%d idle=%d queued=%d served=%llu "
-	    "refused=%llu", st.threads, st.idle, st.queued,
-	    (unsigned long long)st.served, (unsigned long long)st.refused);
-	(void)ipc_send(ipc, IPC_STATUS, line, strlen(line), NULL, 0);
+	buf_init(&b);
+	status_report(&b);
+	(void)ipc_send(ipc, IPC_STATUS, b.data != NULL ? b.data : "", b.len,
+	    NULL, 0);
+	buf_fini(&b);
 }
 
 #ifdef TLSWARD_TEST_HOOKS
@@ -212,6 +228,13 @@ worker_main(int ipc, int logfd)
 	/* A peer that resets its connection must not kill the worker with
 	 * SIGPIPE (OpenSSL's socket BIO writes with write(2)). */
 	signal(SIGPIPE, SIG_IGN);
+	/* Only the supervisor tells the worker what to do: a terminal's
+	 * Ctrl-C or systemd's SIGTERM to the whole cgroup must not end
+	 * sessions that the supervisor is draining. */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
 	if (ipc_recv(ipc, &m) != 1)
 		return reject(ipc, "no snapshot from the supervisor");
 	rc = worker_setup(ipc, &m, err, sizeof(err));

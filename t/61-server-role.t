@@ -10,6 +10,7 @@ run_mode() {
 	SANDBOX=$1
 	rm -rf "$CONF"; mkdir "$CONF"; : > "$CONF/main.cf"
 	daemon_setup
+	sed -i 's/^smtpd_tls_loglevel = 1$/smtpd_tls_loglevel = 2/' "$CONF/main.cf"	# CONNECT lines
 	# a second, ECDSA pair beside the RSA one
 	tw new-server-key -a ecdsa localhost >/dev/null 2>&1
 	tw deploy-server-cert "$(ls "$CONF"/eccert-*.pem)" "$(ls "$CONF"/eckey-*.pem)" >/dev/null 2>&1
@@ -50,7 +51,7 @@ run_mode() {
 
 	wait_log 'DISCONNECT .* in=[0-9]+ out=[0-9]+' 5
 	log=$(cat "$DLOG")
-	like "$log" 'service=web: CONNECT from \[127\.0\.0\.1\]:[0-9]+' "$1: CONNECT logged"
+	like "$log" 'service=web: CONNECT from \[127\.0\.0\.1\]:[0-9]+' "$1: CONNECT logged (loglevel 2)"
 	like "$log" 'Anonymous TLS connection established from \[127\.0\.0\.1\]:[0-9]+: TLSv1\.3 with cipher TLS_[A-Z0-9_]+ \([0-9]+/[0-9]+ bits\) key-exchange [A-Za-z0-9]+ server-signature (RSA-PSS|ECDSA) \([0-9]+ bits\) server-digest SHA[0-9]+' \
 	    "$1: the established line as tlsproxy(8) writes it"
 	like "$log" 'service=tls13: .*TLS handshake: .*(unsupported protocol|no protocols available|version)' \

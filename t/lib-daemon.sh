@@ -23,6 +23,7 @@ daemon_setup() {
 tlsproxy_sandbox = $SANDBOX
 tlsproxy_user = nobody
 tlsproxy_pid_file =
+tlsproxy_admin_socket = $T/admin.sock
 EOT
 }
 

@@ -1,0 +1,230 @@
+/*
+ * status.c - the worker's status records: services of the current
+ * generation with their counters and certificates, and the pool.
+ *
+ * Runs in: the worker's control thread. Owns the description of the
+ * current generation (replaced by each status_collect).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "pool.h"
+#include "stats.h"
+#include "status.h"
+
+/* A certificate in use. */
+struct st_cert {
+	char	*subject;	/* RFC 2253 */
+	char	*algorithm;	/* key type: RSA, EC, ED25519, ... */
+	int	 bits;
+	time_t	 not_after;
+};
+
+struct st_svc {
+	char		*name;
+	char		*role;
+	char		*listen;	/* as in services.cf */
+	struct st_cert	*certs;
+	size_t		 ncerts;
+};
+
+static struct {
+	struct st_svc	*v;
+	size_t		 n;
+} S;
+
+void
+status_field(struct buf *b, const char *name, const char *value)
+{
+	const unsigned char *p;
+
+	buf_addf(b, " %s=", name);
+	for (p = (const unsigned char *)value; *p != '\0'; p++) {
+		if (*p <= 0x20 || *p == '%' || *p >= 0x7f)
+			buf_addf(b, "%%%02X", *p);
+		else
+			buf_add(b, p, 1);
+	}
+}
+
+static void
+field_u64(struct buf *b, const char *name, unsigned long long v)
+{
+	buf_addf(b, " %s=%llu", name, v);
+}
+
+static char *
+subject_text(X509 *x)
+{
+	BIO *mem = BIO_new(BIO_s_mem());
+	char *data, *s;
+	long len;
+
+	if (mem == NULL)
+		return xstrdup("?");
+	X509_NAME_print_ex(mem, X509_get_subject_name(x), 0, XN_FLAG_RFC2253);
+	len = BIO_get_mem_data(mem, &data);
+	s = len > 0 ? xstrndup(data, (size_t)len) : xstrdup("");
+	BIO_free(mem);
+	return s;
+}
+
+static void
+cert_add(struct st_svc *sv, X509 *x)
+{
+	EVP_PKEY *pk = X509_get0_pubkey(x);
+	struct st_cert *c;
+	struct tm tm;
+
+	sv->certs = xreallocarray(sv->certs, sv->ncerts + 1, sizeof(*sv->certs));
+	c = &sv->certs[sv->ncerts++];
+	c->subject = subject_text(x);
+	c->algorithm = xstrdup(pk != NULL && EVP_PKEY_get0_type_name(pk) ?
+	    EVP_PKEY_get0_type_name(pk) : "?");
+	c->bits = pk != NULL ? EVP_PKEY_get_bits(pk) : 0;
+	memset(&tm, 0, sizeof(tm));
+	c->not_after = ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) == 1 ?
+	    timegm(&tm) : 0;
+}
+
+/* Every certificate with a key in ctx (RSA and ECDSA pairs, chain
+ * files), leaving the context's current certificate as it was. */
+static void
+certs_of(struct st_svc *sv, SSL_CTX *ctx)
+{
+	X509 *orig, *x;
+
+	if (ctx == NULL || (orig = SSL_CTX_get0_certificate(ctx)) == NULL)
+		return;
+	if (SSL_CTX_set_current_cert(ctx, SSL_CERT_SET_FIRST) != 1)
+		return;
+	do {
+		if ((x = SSL_CTX_get0_certificate(ctx)) != NULL)
+			cert_add(sv, x);
+	} while (SSL_CTX_set_current_cert(ctx, SSL_CERT_SET_NEXT) == 1);
+	SSL_CTX_set_current_cert(ctx, SSL_CERT_SET_FIRST);
+	while (SSL_CTX_get0_certificate(ctx) != orig &&
+	    SSL_CTX_set_current_cert(ctx, SSL_CERT_SET_NEXT) == 1)
+		;
+}
+
+static void
+status_clear(void)
+{
+	size_t i, k;
+
+	for (i = 0; i < S.n; i++) {
+		for (k = 0; k < S.v[i].ncerts; k++) {
+			free(S.v[i].certs[k].subject);
+			free(S.v[i].certs[k].algorithm);
+		}
+		free(S.v[i].certs);
+		free(S.v[i].name);
+		free(S.v[i].role);
+		free(S.v[i].listen);
+	}
+	free(S.v);
+	memset(&S, 0, sizeof(S));
+}
+
+void
+status_collect(struct rt *rt, const struct snapshot *s)
+{
+	const char *v;
+	size_t i;
+
+	status_clear();
+	S.v = xcalloc(rt->n ? rt->n : 1, sizeof(*S.v));
+	S.n = rt->n;
+	for (i = 0; i < rt->n; i++) {
+		S.v[i].name = xstrdup(rt->svcs[i].name);
+		v = snap_getf(s, NULL, "svc.%zu.role", i);
+		S.v[i].role = xstrdup(v != NULL ? v : "?");
+		v = snap_getf(s, NULL, "svc.%zu.listen", i);
+		S.v[i].listen = xstrdup(v != NULL ? v : "?");
+		certs_of(&S.v[i], rt->svcs[i].ctx);
+	}
+}
+
+static void
+report_service(struct buf *b, const struct st_svc *sv)
+{
+	struct svc_stats *live = stats_service(sv->name), st;
+	size_t k;
+
+	memset(&st, 0, sizeof(st));
+	if (live != NULL)
+		stats_read(live, &st);
+	buf_adds(b, "service");
+	status_field(b, "name", sv->name);
+	status_field(b, "role", sv->role);
+	status_field(b, "listen", sv->listen);
+	field_u64(b, "active", st.active);
+	field_u64(b, "sessions", st.sessions);
+	field_u64(b, "refused", st.refused);
+	field_u64(b, "hs_ok", st.hs_ok);
+	for (k = 0; k < STATS_HS_N; k++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "hs_%s", stats_hs_names[k]);
+		field_u64(b, name, st.hs_fail[k]);
+	}
+	field_u64(b, "bytes_in", st.bytes_in);
+	field_u64(b, "bytes_out", st.bytes_out);
+	buf_adds(b, "\n");
+}
+
+static void
+report_certs(struct buf *b, const struct st_svc *sv, time_t now)
+{
+	char when[32];
+	struct tm tm;
+	size_t k;
+
+	for (k = 0; k < sv->ncerts; k++) {
+		const struct st_cert *c = &sv->certs[k];
+		long long left = ((long long)c->not_after - now) / 86400;
+
+		if (c->not_after < now && ((long long)c->not_after - now) % 86400)
+			left--;	/* floor: expired today is -1 */
+		gmtime_r(&c->not_after, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		buf_adds(b, "cert");
+		status_field(b, "service", sv->name);
+		status_field(b, "subject", c->subject);
+		status_field(b, "algorithm", c->algorithm);
+		buf_addf(b, " bits=%d", c->bits);
+		status_field(b, "not_after", when);
+		buf_addf(b, " days_left=%lld\n", left);
+	}
+}
+
+void
+status_report(struct buf *b)
+{
+	struct pool_stats ps;
+	struct rt *rt = rt_current();
+	time_t now = time(NULL);
+	size_t i;
+
+	pool_stats(&ps);
+	buf_addf(b, "worker pid=%ld generation=%u services=%zu\n",
+	    (long)getpid(), rt != NULL ? rt->generation : 0, S.n);
+	rt_unref(rt);
+	buf_addf(b, "pool threads=%d busy=%d idle=%d max=%d queued=%d "
+	    "queue_limit=%d\n", ps.threads, ps.busy, ps.idle, ps.max, ps.queued,
+	    ps.queue_limit);
+	for (i = 0; i < S.n; i++)
+		report_service(b, &S.v[i]);
+	for (i = 0; i < S.n; i++)
+		report_certs(b, &S.v[i], now);
+}

@@ -1,0 +1,33 @@
+/*
+ * status.h - the worker's part of "tlsward status": what each service of
+ * the current generation is (name, role, listener, certificates with
+ * their expiry) and its counters, plus the pool, as text records.
+ *
+ * Record format (one per line, sent to the supervisor, which adds its own
+ * and passes them to tlsward(1)): a type word, then NAME=VALUE fields
+ * separated by one space; values are %XX-encoded for bytes <= 0x20,
+ * '%' and >= 0x7f. Types: worker, pool, service, cert. doc/tlswardd.8
+ * lists the fields.
+ *
+ * Runs in: the worker's control thread only (no locking here).
+ */
+#ifndef TLSWARD_STATUS_H
+#define TLSWARD_STATUS_H
+
+#include "runtime.h"
+#include "snapshot.h"
+#include "util.h"
+
+/* Describes generation rt (built from snapshot s) for later reports,
+ * replacing the previous description. Call before rt is installed: the
+ * certificates are read from rt's SSL_CTXs, which nobody else may use
+ * at that moment. */
+void	status_collect(struct rt *rt, const struct snapshot *s);
+
+/* Appends the worker's records to b. */
+void	status_report(struct buf *b);
+
+/* Appends " name=value" to b, value encoded as above. */
+void	status_field(struct buf *b, const char *name, const char *value);
+
+#endif

@@ -72,28 +72,7 @@ run_mode() {
 }
 
 # A plaintext "server" that records what it receives.
-python3 - "$T/pport" "$T/plain.got" <<'PY' &
-import socket, sys, threading
-srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(8)
-open(sys.argv[1] + ".tmp", "w").write(str(srv.getsockname()[1]))
-import os; os.rename(sys.argv[1] + ".tmp", sys.argv[1])
-def serve(c):
-    with c, open(sys.argv[2], "ab") as f:
-        c.sendall(b"220 plaintext greeting\r\n")
-        while True:
-            try:
-                d = c.recv(4096)
-            except ConnectionResetError:
-                break
-            if not d: break
-            f.write(d); f.flush()
-while True:
-    c, _ = srv.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
-PY
-tap_pid $!
-for i in $(seq 50); do [ -s "$T/pport" ] && break; sleep 0.1; done
-PLAINPORT=$(cat "$T/pport")
+backend_start record "$T/plain.got"; PLAINPORT=$BPORT
 run_mode enforce
 run_mode off
 tap_done

@@ -3,7 +3,8 @@
 # read from the daemon's log or the backend's port file.
 #
 #   daemon_setup         key + cert in $CONF via "tlsward enable-server"
-#   backend_start MODE   python echo/http/silent server; sets $BPORT
+#   backend_start MODE [FILE]  python echo/http/silent/flood/record server
+#                        (record appends what it reads to FILE); $BPORT
 #   services 'LINE' ...  writes $CONF/services.cf
 #   daemon_start         starts tlswardd -f, waits until it serves; $DPID
 #   port_of SERVICE      the port a service listens on
@@ -29,7 +30,7 @@ EOT
 
 backend_start() {
 	rm -f "$T/bport.$1"
-	python3 "$TOP_SRCDIR/t/tools/echo.py" "$T/bport.$1" "$1" &
+	python3 "$TOP_SRCDIR/t/tools/echo.py" "$T/bport.$1" "$@" &
 	tap_pid $!
 	for _i in $(seq 50); do
 		[ -s "$T/bport.$1" ] && break

@@ -9,6 +9,9 @@ in threads until killed. Modes:
   http  answer any request with "HTTP/1.0 200 OK" and the body "hello\n".
   silent read and discard, never answer, never close.
   flood write without end until the connection breaks.
+  record greet with "220 plaintext greeting" and append everything read
+        to the file named by the third argument (a plaintext server that
+        must never see what a TLS client meant for a TLS server).
 """
 import socket
 import sys
@@ -52,9 +55,24 @@ def flood(conn):
         conn.close()
 
 
+def record(conn):
+    with conn, open(sys.argv[3], "ab") as f:
+        conn.sendall(b"220 plaintext greeting\r\n")
+        while True:
+            try:
+                d = conn.recv(4096)
+            except ConnectionResetError:
+                break
+            if not d:
+                break
+            f.write(d)
+            f.flush()
+
+
 def main():
     portfile = sys.argv[1]
-    mode = {"echo": echo, "http": http, "silent": silent, "flood": flood}[
+    mode = {"echo": echo, "http": http, "silent": silent, "flood": flood,
+            "record": record}[
         sys.argv[2] if len(sys.argv) > 2 else "echo"]
     srv = socket.socket()
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -68,6 +68,7 @@ int	cmd_config(struct cli *, int, char **);
 int	cmd_check(struct cli *, int, char **);
 int	cmd_status(struct cli *, int, char **);
 int	cmd_reload(struct cli *, int, char **);
+int	cmd_handoff(struct cli *, int, char **);
 
 /* Sends "tlsward-admin 1 CMD" to the running tlswardd's admin socket
  * (sock_opt, else tlsproxy_admin_socket) and returns its whole answer in

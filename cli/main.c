@@ -64,6 +64,17 @@ const struct cli_cmd cli_cmds[] = {
 	{ "reload", cmd_reload, "[-s socket]",
 	  "Make the running tlswardd re-read its configuration and keys;\n"
 	  "print the new generation, or every error that kept the old one." },
+	{ "handoff", cmd_handoff,
+	  "--fd N [options] -- command [arg ...]",
+	  "Hand the connected socket on descriptor N to tlswardd's hand-off\n"
+	  "service (TLS starts on it), then run the command with its standard\n"
+	  "input and output on the plaintext side of that TLS session; the\n"
+	  "daemon's report is in its environment (TLSWARD_PROTOCOL, ...).\n"
+	  "Options: --role server|client, --peer TEXT, --profile NAME,\n"
+	  "--servername HOST, --level LEVEL, --fingerprint FP (repeatable),\n"
+	  "--handshake-timeout S, --idle-timeout S, --timeout S (whole\n"
+	  "hand-off, default 60), --socket PATH (default: the first control\n"
+	  "service in services.cf)." },
 	{ NULL, NULL, NULL, NULL },
 };
 

@@ -91,10 +91,7 @@ addr_parse(const char *s, const char *dir, int is_listen, struct svc_addr *a,
 {
 	memset(a, 0, sizeof(*a));
 	if (strcmp(s, "-") == 0) {
-		if (is_listen)
-			return errf(err, errlen, "listen address \"-\" is not "
-			    "allowed");
-		a->kind = SVC_ADDR_NONE;
+		a->kind = SVC_ADDR_NONE;	/* listen: a profile */
 	} else if (strcmp(s, "systemd") == 0) {
 		if (!is_listen)
 			return errf(err, errlen, "\"systemd\" is a listen "
@@ -172,6 +169,18 @@ service_fini(struct service *svc)
 static int
 service_check(const struct service *svc, char *err, size_t errlen)
 {
+	if (svc->listen.kind == SVC_ADDR_NONE) {
+		/* A profile: parameters for hand-off requests only. */
+		if (svc->role == SVC_CONTROL)
+			return errf(err, errlen, "a control service needs a "
+			    "listen address (\"-\" is for hand-off profiles, "
+			    "role server or client)");
+		if (svc->forward.kind != SVC_ADDR_NONE)
+			return errf(err, errlen, "a hand-off profile (listen "
+			    "\"-\") forwards nowhere: use \"-\" as its "
+			    "forward target");
+		return 0;
+	}
 	if (svc->role == SVC_CONTROL && svc->forward.kind != SVC_ADDR_NONE)
 		return errf(err, errlen, "a control service forwards nowhere: "
 		    "use \"-\" as its forward target");

@@ -11,8 +11,11 @@
  * that starts with white space continues the previous entry. Options:
  * "-o name=value" overrides a main.cf parameter for this service only.
  * listen: HOST:PORT, [IPV6]:PORT, unix:PATH (relative paths are under the
- * configuration directory) or "systemd". forward: HOST:PORT, [IPV6]:PORT,
- * unix:PATH, or "-" (only for control services).
+ * configuration directory), "systemd", or "-" for a hand-off profile (a
+ * server or client entry that only defines parameters, selected by
+ * "profile=NAME" in a hand-off request; its forward is "-" too).
+ * forward: HOST:PORT, [IPV6]:PORT, unix:PATH, or "-" (control services
+ * and profiles).
  *
  * Runs in: the privileged supervisor and the CLI (check).
  */
@@ -35,7 +38,7 @@ enum svc_role {
 
 /* An endpoint as written: kind plus host/port or path. */
 enum svc_addr_kind {
-	SVC_ADDR_NONE,		/* "-" */
+	SVC_ADDR_NONE,		/* "-": no forward; listen: a profile */
 	SVC_ADDR_INET,		/* host:port / [v6]:port */
 	SVC_ADDR_UNIX,		/* unix:path */
 	SVC_ADDR_SYSTEMD,	/* systemd (listen only) */

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "acceptor.h"
+#include "control.h"
 #include "log.h"
 #include "pool.h"
 #include "runtime.h"
@@ -113,6 +114,17 @@ refuse(const struct aset *as, size_t idx, struct pool_job *job)
 	    "threads busy and %d queued", as->rt->svcs[job->svc].name,
 	    sess_addr_text(&job->peer, peer, sizeof(peer)), st.threads,
 	    st.queued);
+	if (as->rt->svcs[job->svc].role == SVC_CONTROL) {
+		/* A hand-off client learns why (a fresh socket's buffer
+		 * always has room for one line). */
+		char line[128];
+		ssize_t n = ctl_answer_fmt(line, sizeof(line), CTL_OVERLOADED,
+		    "all session threads busy");
+
+		if (n > 0)
+			(void)send(job->fd, line, (size_t)n, MSG_NOSIGNAL |
+			    MSG_DONTWAIT);
+	}
 	close(job->fd);
 	rt_unref(job->rt);
 }

@@ -486,6 +486,13 @@ svc_listen(struct lctx *lc, const struct conf *cf, size_t i,
 		free(key);
 		return;
 	}
+	/* Whoever may connect to a hand-off socket may use the daemon's
+	 * keys: unless a mode is set explicitly, only the owner may. */
+	if (svc->role == SVC_CONTROL &&
+	    conf_lookup(cf, "tlsproxy_listen_mode") == NULL) {
+		free(mode);
+		mode = xstrdup("0600");
+	}
 	fd = -1;
 	fresh = 0;
 	if (listen_mode_parse(mode, &ua.mode) < 0)
@@ -558,8 +565,8 @@ svc_load(struct lctx *lc, size_t i, const struct service *svc,
 	svc_params(lc, cf, i, svc->name);
 	svc_files(lc, cf, i, svc);
 	svc_forward(lc, i, svc);
-	if (open_listeners)
-		svc_listen(lc, cf, i, svc);
+	if (open_listeners && svc->listen.kind != SVC_ADDR_NONE)
+		svc_listen(lc, cf, i, svc);	/* a profile has none */
 	conf_free(cf);
 }
 

@@ -67,13 +67,15 @@ svc_basics(const struct snapshot *s, size_t i, struct rt_svc *v, char *err,
 	const char *role = snap_getf(s, NULL, "svc.%zu.role", i);
 	const char *lfd = snap_getf(s, NULL, "svc.%zu.listen_fd", i);
 	const char *host = snap_getf(s, NULL, "svc.%zu.forward_host", i);
-	const char *addr;
+	const char *addr, *lsn;
 	size_t alen;
 
 	v->name = xstrdup(snap_getf(s, NULL, "svc.%zu.name", i));
 	if (role == NULL || svc_role_get(role, &v->role) < 0)
 		return errf(err, errlen, "service %s: bad role", v->name);
 	v->listen_idx = lfd != NULL ? atoi(lfd) : -1;
+	lsn = snap_getf(s, NULL, "svc.%zu.listen", i);
+	v->is_profile = lsn != NULL && strcmp(lsn, "-") == 0;
 	v->fwd_text = xstrdup(snap_getf(s, NULL, "svc.%zu.forward", i));
 	addr = snap_getf(s, &alen, "svc.%zu.forward_addr", i);
 	if (addr != NULL && alen > 0) {
@@ -99,14 +101,66 @@ svc_basics(const struct snapshot *s, size_t i, struct rt_svc *v, char *err,
 	return 0;
 }
 
+/* A hand-off level: none (also the default of the client role) lets
+ * each request choose, from may on. */
+static int
+handoff_level(const struct snapshot *s, size_t i, enum svc_role role,
+    enum tls_level *lp, char *err, size_t errlen)
+{
+	if (tlsctx_level(s, i, role) == TLS_LEVEL_NONE) {
+		*lp = TLS_LEVEL_MAY;
+		return 0;
+	}
+	return tlsctx_level_get(s, i, role, lp, err, errlen);
+}
+
+/* 1 if service i names a server certificate (or chain) at all. */
+static int
+has_server_cert(const struct snapshot *s, size_t i)
+{
+	return *tlsctx_rfile(s, i, SVC_SERVER, "cert_file") != '\0' ||
+	    *tlsctx_rfile(s, i, SVC_SERVER, "eccert_file") != '\0' ||
+	    *tlsctx_rfile(s, i, SVC_SERVER, "chain_files") != '\0';
+}
+
+/* Hand-off contexts: a control service has both roles' (a request
+ * without a profile uses them), a profile its own role's. Without any
+ * configured server certificate there is no server context, which is
+ * not an error: server-role requests are refused with no-certificate. */
+static int
+svc_tls_handoff(const struct snapshot *s, size_t i, struct rt_svc *v,
+    char *err, size_t errlen)
+{
+	SSL_CTX **cp = v->role == SVC_CONTROL ? &v->cctx : &v->ctx;
+	enum tls_level *lp = v->role == SVC_CONTROL ? &v->clevel : &v->level;
+
+	if (v->role != SVC_CLIENT) {
+		if (handoff_level(s, i, SVC_SERVER, &v->level, err, errlen) < 0)
+			return -1;
+		if (!has_server_cert(s, i))
+			v->no_ctx_why = xasprintf("service %s has no server "
+			    "certificate (tlsproxy_tls_cert_file, "
+			    "tlsproxy_tls_eccert_file or "
+			    "tlsproxy_tls_chain_files)", v->name);
+		else if ((v->ctx = tlsctx_new(s, i, SVC_SERVER, v->level, err,
+		    errlen)) == NULL)
+			return -1;
+	}
+	if (v->role == SVC_SERVER)
+		return 0;
+	if (handoff_level(s, i, SVC_CLIENT, lp, err, errlen) < 0)
+		return -1;
+	*cp = tlsctx_new(s, i, SVC_CLIENT, *lp, err, errlen);
+	return *cp == NULL ? -1 : 0;
+}
+
 /* The TLS side: level and SSL_CTX (with the peer policy). */
 static int
 svc_tls(const struct snapshot *s, size_t i, struct rt_svc *v, char *err,
     size_t errlen)
 {
-	if (v->role == SVC_CONTROL)
-		return errf(err, errlen, "service %s: role control (the hand-off "
-		    "socket) is not available in this release", v->name);
+	if (v->role == SVC_CONTROL || v->is_profile)
+		return svc_tls_handoff(s, i, v, err, errlen);
 	if (tlsctx_level_get(s, i, v->role, &v->level, err, errlen) < 0)
 		return -1;
 	v->ctx = tlsctx_new(s, i, v->role, v->level, err, errlen);
@@ -136,6 +190,8 @@ rt_free(struct rt *rt)
 
 	for (i = 0; i < rt->n; i++) {
 		SSL_CTX_free(rt->svcs[i].ctx);
+		SSL_CTX_free(rt->svcs[i].cctx);
+		free(rt->svcs[i].no_ctx_why);
 		free(rt->svcs[i].name);
 		free(rt->svcs[i].fwd);
 		free(rt->svcs[i].fwd_text);

@@ -22,7 +22,14 @@
 struct rt_svc {
 	char			*name;
 	enum svc_role		 role;
-	SSL_CTX			*ctx;		/* NULL for control */
+	SSL_CTX			*ctx;		/* server or client role; for
+						 * control the server role's,
+						 * NULL without a certificate */
+	SSL_CTX			*cctx;		/* control: client role's */
+	enum tls_level		 clevel;	/* control: client role's */
+	int			 is_profile;	/* listen "-": parameters for
+						 * hand-off requests only */
+	char			*no_ctx_why;	/* hand-off: why ctx is NULL */
 	int			 listen_idx;	/* into the fd array; -1 none */
 	struct sockaddr_storage	*fwd;		/* resolved forward target */
 	size_t			 nfwd;

@@ -22,6 +22,7 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
+#include "handoff.h"
 #include "log.h"
 #include "relay.h"
 #include "runtime.h"
@@ -33,19 +34,6 @@
 #include "watchdog.h"
 
 static uint64_t sess_ids;
-
-/* Everything one session holds. */
-struct sess {
-	uint64_t		 id;
-	const struct rt_svc	*svc;
-	int			 peer_fd;	/* accepted connection */
-	int			 fwd_fd;	/* connection we made */
-	SSL			*ssl;
-	struct wd		 wd;
-	char			 peer[80];	/* "[addr]:port" of peer_fd */
-	char			 why[512];	/* failure reason */
-	struct stats_sess	 st;		/* counters (tlsward status) */
-};
 
 const char *
 sess_addr_text(const struct sockaddr_storage *ss, char *buf, size_t len)
@@ -82,9 +70,7 @@ addr_len(const struct sockaddr_storage *ss)
 	}
 }
 
-/* Waits for events on fd until the watchdog's nearest deadline. 1 ready,
- * -1 on a deadline or error (s->why set). */
-static int
+int
 sess_wait(struct sess *s, int fd, short events)
 {
 	struct pollfd pf = { fd, events, 0 };
@@ -152,14 +138,13 @@ sess_connect(struct sess *s)
 	return s->fwd_fd < 0 ? -1 : 0;
 }
 
-/* The handshake on fd, within the handshake deadline. */
-static int
+int
 sess_handshake(struct sess *s, int fd)
 {
 	char tls[512];
 	int n, e;
 
-	wd_arm(&s->wd, s->svc->handshake_ms);
+	wd_arm(&s->wd, s->handshake_ms);
 	for (;;) {
 		ERR_clear_error();
 		if ((n = SSL_do_handshake(s->ssl)) == 1)
@@ -188,8 +173,8 @@ sess_handshake(struct sess *s, int fd)
 	return 0;
 }
 
-static void
-log_established(struct sess *s, int is_server)
+void
+sess_established(struct sess *s, int is_server, const char *where)
 {
 	char text[1024];
 
@@ -198,17 +183,16 @@ log_established(struct sess *s, int is_server)
 	log_info("sess=%llu service=%s: %s %s %s: %s",
 	    (unsigned long long)s->id, s->svc->name,
 	    tlsinfo_trust(s->ssl), is_server ? "TLS connection established from" :
-	    "TLS connection established to",
-	    is_server ? s->peer : s->svc->fwd_text, text);
+	    "TLS connection established to", where, text);
 }
 
-/* A new SSL on fd for the session's role. */
-static int
-sess_ssl(struct sess *s, int fd, int is_server)
+int
+sess_ssl(struct sess *s, SSL_CTX *ctx, int fd, int is_server,
+    const char *sni)
 {
 	char tls[512];
 
-	if ((s->ssl = SSL_new(s->svc->ctx)) == NULL ||
+	if ((s->ssl = SSL_new(ctx)) == NULL ||
 	    SSL_set_fd(s->ssl, fd) != 1) {
 		snprintf(s->why, sizeof(s->why), "SSL_new: %s",
 		    log_tls_errors(tls, sizeof(tls)));
@@ -219,8 +203,8 @@ sess_ssl(struct sess *s, int fd, int is_server)
 		SSL_set_accept_state(s->ssl);
 	else {
 		SSL_set_connect_state(s->ssl);
-		if (s->svc->sni != NULL)
-			SSL_set_tlsext_host_name(s->ssl, s->svc->sni);
+		if (sni != NULL)
+			SSL_set_tlsext_host_name(s->ssl, sni);
 	}
 	return 0;
 }
@@ -229,12 +213,12 @@ sess_ssl(struct sess *s, int fd, int is_server)
 static int
 sess_server(struct sess *s, struct relay *r)
 {
-	if (sess_ssl(s, s->peer_fd, 1) < 0 ||
+	if (sess_ssl(s, s->svc->ctx, s->peer_fd, 1, NULL) < 0 ||
 	    sess_handshake(s, s->peer_fd) < 0)
 		return -1;
 	if (tlsverify_check(s->ssl, s->svc, s->why, sizeof(s->why)) < 0)
 		return -1;
-	log_established(s, 1);
+	sess_established(s, 1, s->peer);
 	if (sess_connect(s) < 0)
 		return -1;
 	r->tfd = s->peer_fd;
@@ -246,11 +230,12 @@ sess_server(struct sess *s, struct relay *r)
 static int
 sess_client(struct sess *s, struct relay *r)
 {
-	if (sess_connect(s) < 0 || sess_ssl(s, s->fwd_fd, 0) < 0 ||
+	if (sess_connect(s) < 0 ||
+	    sess_ssl(s, s->svc->ctx, s->fwd_fd, 0, s->svc->sni) < 0 ||
 	    sess_handshake(s, s->fwd_fd) < 0 ||
 	    tlsverify_check(s->ssl, s->svc, s->why, sizeof(s->why)) < 0)
 		return -1;
-	log_established(s, 0);
+	sess_established(s, 0, s->svc->fwd_text);
 	r->tfd = s->fwd_fd;
 	r->pfd = s->peer_fd;
 	return 0;
@@ -299,7 +284,9 @@ sess_run(struct pool_job *job)
 	memset(&s, 0, sizeof(s));
 	memset(&r, 0, sizeof(r));
 	s.id = __atomic_add_fetch(&sess_ids, 1, __ATOMIC_RELAXED);
+	s.rt = job->rt;
 	s.svc = &job->rt->svcs[job->svc];
+	s.handshake_ms = s.svc->handshake_ms;
 	s.peer_fd = job->fd;
 	s.fwd_fd = -1;
 	sess_addr_text(&job->peer, s.peer, sizeof(s.peer));
@@ -312,7 +299,8 @@ sess_run(struct pool_job *job)
 		log_info("sess=%llu service=%s: CONNECT from %s",
 		    (unsigned long long)s.id, s.svc->name, s.peer);
 	rc = s.svc->role == SVC_SERVER ? sess_server(&s, &r) :
-	    sess_client(&s, &r);
+	    s.svc->role == SVC_CLIENT ? sess_client(&s, &r) :
+	    handoff_serve(&s, &r);
 	if (rc == 0) {
 		r.ssl = s.ssl;
 		rc = relay_run(&r, &s.wd, s.why, sizeof(s.why));

@@ -8,10 +8,56 @@
 #ifndef TLSWARD_SESSION_H
 #define TLSWARD_SESSION_H
 
-#include "pool.h"
+#include <stdint.h>
 
-/* Serves job (server or client role) and releases it. */
+#include <openssl/ssl.h>
+
+#include "control.h"
+#include "pool.h"
+#include "stats.h"
+#include "watchdog.h"
+
+struct rt;
+struct rt_svc;
+
+/* Everything one session holds. */
+struct sess {
+	uint64_t		 id;
+	const struct rt		*rt;		/* generation (the job's ref) */
+	const struct rt_svc	*svc;
+	int			 peer_fd;	/* accepted connection */
+	int			 fwd_fd;	/* connection we made; for a
+						 * hand-off the passed socket */
+	SSL			*ssl;
+	struct wd		 wd;
+	int64_t			 handshake_ms;	/* TLS handshake deadline */
+	char			 peer[CTL_PEER_MAX + 1];	/* "[addr]:port"
+						 * of peer_fd, or the hand-off
+						 * request's peer */
+	char			 why[512];	/* failure reason */
+	struct stats_sess	 st;		/* counters (tlsward status) */
+};
+
+/* Serves job (server, client or control role) and releases it. */
 void	sess_run(struct pool_job *job);
+
+/* Building blocks, for handoff.c. Each returns 0 (1 for sess_wait) or
+ * -1 with s->why set. */
+
+/* Waits for events on fd until the watchdog's nearest deadline. */
+int	sess_wait(struct sess *s, int fd, short events);
+
+/* A new SSL (s->ssl) from ctx on fd, accepting (is_server) or
+ * connecting with SNI sni (NULL: none). The session closes fd. */
+int	sess_ssl(struct sess *s, SSL_CTX *ctx, int fd, int is_server,
+	    const char *sni);
+
+/* The handshake on fd within s->handshake_ms (counted in the stats). */
+int	sess_handshake(struct sess *s, int fd);
+
+/* Counts a handshake that passed the level and logs "<trust> TLS
+ * connection established from|to <where>: <details>". */
+void	sess_established(struct sess *s, int is_server, const char *where);
 
 /* "[addr]:port" of a socket address into buf. */
 const char *sess_addr_text(const struct sockaddr_storage *ss, char *buf,

@@ -34,6 +34,7 @@
 static pthread_once_t pol_once = PTHREAD_ONCE_INIT;
 static int pol_ctx_idx = -1;	/* SSL_CTX ex_data: struct tls_policy */
 static int pol_ssl_idx = -1;	/* SSL ex_data: struct tls_peer */
+static int pol_sess_idx = -1;	/* SSL ex_data: a session's own policy */
 
 static void
 pol_free(struct tls_policy *p)
@@ -72,14 +73,57 @@ pol_indexes(void)
 	pol_ctx_idx = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL,
 	    pol_ctx_free);
 	pol_ssl_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, pol_ssl_free);
-	if (pol_ctx_idx < 0 || pol_ssl_idx < 0)
+	pol_sess_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, pol_ctx_free);
+	if (pol_ctx_idx < 0 || pol_ssl_idx < 0 || pol_sess_idx < 0)
 		log_panic("cannot allocate OpenSSL ex_data indexes");
+}
+
+const struct tls_policy *
+tlspol_ctx(const SSL_CTX *ctx)
+{
+	return SSL_CTX_get_ex_data(ctx, pol_ctx_idx);
 }
 
 const struct tls_policy *
 tlspol_get(const SSL *ssl)
 {
-	return SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), pol_ctx_idx);
+	const struct tls_policy *own = SSL_get_ex_data(ssl, pol_sess_idx);
+
+	return own != NULL ? own : tlspol_ctx(SSL_get_SSL_CTX(ssl));
+}
+
+int
+tlspol_session(SSL *ssl, enum tls_level level, const char *name,
+    struct fpt_list *fpts, char *err, size_t errlen)
+{
+	const struct tls_policy *base = tlspol_ctx(SSL_get_SSL_CTX(ssl));
+	struct tls_policy *p = xcalloc(1, sizeof(*p));
+
+	*p = *base;
+	p->service = xstrdup(base->service);
+	p->level = level;
+	p->names = xstrdup(name != NULL ? name : base->names != NULL ?
+	    base->names : "");
+	if (fpts != NULL) {	/* taken over */
+		p->fpts = *fpts;
+		memset(fpts, 0, sizeof(*fpts));
+	} else if (base->fpts.n > 0) {
+		p->fpts.d = xreallocarray(NULL, base->fpts.n, base->fpts.len);
+		memcpy(p->fpts.d, base->fpts.d, base->fpts.n * base->fpts.len);
+	} else
+		memset(&p->fpts, 0, sizeof(p->fpts));
+	/* The name replaces the context's: the verify callback and
+	 * SSL_get0_peername then see this one. */
+	if (name != NULL)
+		X509_VERIFY_PARAM_set_hostflags(SSL_get0_param(ssl),
+		    X509_VERIFY_PARAM_get_hostflags(SSL_get0_param(ssl)) |
+		    X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+	if ((name != NULL && SSL_set1_host(ssl, name) != 1) ||
+	    SSL_set_ex_data(ssl, pol_sess_idx, p) != 1) {
+		pol_free(p);
+		return errf(err, errlen, "cannot set the session's policy");
+	}
+	return 0;
 }
 
 struct tls_peer *
@@ -270,6 +314,17 @@ add_name(X509_VERIFY_PARAM *vp, struct buf *text, const char *name)
 	buf_addf(text, "%s%s", text->len ? ", " : "", name);
 }
 
+/* 1 for a control service or a hand-off profile: entries that forward
+ * nowhere, whose peers' names and fingerprints may come with each
+ * hand-off request. */
+static int
+handoff_only(const struct snapshot *s, size_t i)
+{
+	const char *fwd = snap_getf(s, NULL, "svc.%zu.forward", i);
+
+	return fwd != NULL && strcmp(fwd, "-") == 0;
+}
+
 /* Client verify/secure: the *_cert_match strategies against the forward
  * host, as Postfix applies them to its next hop. "hostname" and
  * "nexthop" are the forward host, "dot-nexthop" any name below it, and
@@ -307,7 +362,8 @@ set_names(SSL_CTX *ctx, struct tls_policy *pol, const struct snapshot *s,
 			add_name(vp, &text, w);
 	}
 	free(copy);
-	if (text.len == 0) {
+	/* A hand-off request may name the host instead. */
+	if (text.len == 0 && !handoff_only(s, i)) {
 		buf_fini(&text);
 		return errf(err, errlen, "parameter %s: security level %s "
 		    "needs a name to check, and \"%s\" gives none for "
@@ -323,7 +379,8 @@ set_names(SSL_CTX *ctx, struct tls_policy *pol, const struct snapshot *s,
 	return 0;
 }
 
-/* Client fingerprint level: the list, which must not be empty. */
+/* Client fingerprint level: the list, which must not be empty (but for
+ * the hand-off, where requests may bring their own). */
 static int
 set_fingerprints(struct tls_policy *pol, const struct snapshot *s,
     size_t i, char *err, size_t errlen)
@@ -335,7 +392,7 @@ set_fingerprints(struct tls_policy *pol, const struct snapshot *s,
 	    why, sizeof(why)) < 0)
 		return errf(err, errlen, "parameter %s: %s: %s", pname,
 		    pol->md_name, why);
-	if (pol->fpts.n == 0)
+	if (pol->fpts.n == 0 && !handoff_only(s, i))
 		return errf(err, errlen, "parameter %s: security level "
 		    "fingerprint needs at least one fingerprint", pname);
 	return 0;

@@ -61,8 +61,20 @@ int	tlspol_attach(SSL_CTX *ctx, const struct snapshot *s, size_t i,
 	    enum svc_role role, enum tls_level level, char *err,
 	    size_t errlen);
 
-/* The policy of the SSL's context (never NULL for a tlswardd SSL). */
+/* The policy of the SSL: its own (tlspol_session), else its context's
+ * (never NULL for a tlswardd SSL). */
 const struct tls_policy *tlspol_get(const SSL *ssl);
+
+/* The policy attached to ctx. */
+const struct tls_policy *tlspol_ctx(const SSL_CTX *ctx);
+
+/* Gives ssl a policy of its own before its handshake (a hand-off
+ * request's client role): the context's with level, and when given the
+ * peer name to match (replacing the context's names) and the
+ * fingerprints (taken over: *fpts is emptied). The SSL owns it. 0, or
+ * -1 with err. */
+int	tlspol_session(SSL *ssl, enum tls_level level, const char *name,
+	    struct fpt_list *fpts, char *err, size_t errlen);
 
 /* The SSL's verification record, created empty on first use. Owned by
  * the SSL (freed by SSL_free). */

@@ -39,8 +39,8 @@ services "# comment" "" "https 127.0.0.1:0 proxy 127.0.0.1:1"
 check "an unknown role" 'services.cf:3: unknown role "proxy"'
 services "https 127.0.0.1:0 server 127.0.0.1:$BPORT" "https 127.0.0.1:0 server 127.0.0.1:$BPORT"
 check "a duplicate service name" 'services.cf:2: duplicate service name "https"'
-services "hand unix:$T/handoff control -"
-check "a control service" 'service hand: role control .* not available in this release'
+services "hand unix:$T/handoff control 127.0.0.1:25"
+check "a control service with a forward target" 'services.cf:1: a control service forwards nowhere'
 services "https nonsense server 127.0.0.1:$BPORT"
 check "a bad listen address" 'services.cf:1: bad address "nonsense"'
 services "https 127.0.0.1:0 server 127.0.0.1:$BPORT -o tlsproxy_tls_protocols=TLSv9"

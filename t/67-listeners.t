@@ -30,10 +30,12 @@ backend_start http
 daemon_setup
 services "v6 [::1]:0 server 127.0.0.1:$BPORT" \
     "sock unix:$T/tls.sock server unix:$T/backend.sock -o tlsproxy_listen_mode=0660 -o tlsproxy_listen_group=nogroup" \
-    "rel unix:rel.sock server unix:$T/backend.sock"
+    "rel unix:rel.sock server unix:$T/backend.sock" \
+    "ho unix:$T/ho.sock control -"
 if ! python3 -c 'import socket; s=socket.socket(socket.AF_INET6); s.bind(("::1",0))' 2>/dev/null; then
 	services "sock unix:$T/tls.sock server unix:$T/backend.sock -o tlsproxy_listen_mode=0660 -o tlsproxy_listen_group=nogroup" \
-	    "rel unix:rel.sock server unix:$T/backend.sock"
+	    "rel unix:rel.sock server unix:$T/backend.sock" \
+	    "ho unix:$T/ho.sock control -"
 	NOV6=1
 fi
 daemon_start || { daemon_log; tap_done; exit 1; }
@@ -45,6 +47,7 @@ else
 fi
 is "$(stat -c '%a %G' "$T/tls.sock")" "660 nogroup" "a UNIX listener gets its mode and group"
 ok "$([ -S "$CONF/rel.sock" ]; echo $?)" "a relative unix: path is under the configuration directory"
+is "$(stat -c %a "$T/ho.sock")" 600 "a hand-off socket is 0600 unless its mode is set"
 # The worker runs as nobody: the backend socket must be reachable by it.
 out=$( (printf 'over unix\n'; sleep 1) | timeout 10 openssl s_client -quiet -no_ign_eof -unix "$T/tls.sock" 2>/dev/null)
 if [ "$(id -u)" = 0 ]; then

@@ -6,27 +6,11 @@
 # gnutls-cli and curl as clients. Sandbox enforcing and off.
 . "$TOP_SRCDIR/t/lib.sh"
 . "$TOP_SRCDIR/t/lib-daemon.sh"
+. "$TOP_SRCDIR/t/lib-tls.sh"
 tap_setup
 
 # sc PORT [s_client args]: s_client's report of one empty session
 sc() { _p=$1; shift; echo | timeout 10 openssl s_client -connect "127.0.0.1:$_p" "$@" 2>&1; }
-# feed TEXT CMD...: TEXT on CMD's stdin, which stays open until CMD has
-# printed something, or ended, or 5 s have passed (so a slow machine is
-# no failure and a refused session costs no waiting); prints the output.
-feed() {
-	_x=$1; shift
-	rm -f "$T/feed.out" "$T/feed.done"
-	( printf '%s\n' "$_x"; _i=0
-	  while [ $_i -lt 50 ] && ! grep -q . "$T/feed.out" 2>/dev/null &&
-	      [ ! -e "$T/feed.done" ]; do sleep 0.1; _i=$((_i + 1)); done ) |
-	    { "$@" > "$T/feed.out" 2>/dev/null; touch "$T/feed.done"; }
-	cat "$T/feed.out"
-}
-tls_line() {	# tls_line PORT TEXT [s_client args]
-	_p=$1 _x=$2; shift 2
-	feed "$_x" timeout 10 openssl s_client -quiet -no_ign_eof \
-	    -connect "127.0.0.1:$_p" "$@"
-}
 through() { tls_line "$@"; }
 
 A128=ECDHE-RSA-AES128-GCM-SHA256

@@ -8,27 +8,12 @@
 # Sandbox enforcing and off.
 . "$TOP_SRCDIR/t/lib.sh"
 . "$TOP_SRCDIR/t/lib-daemon.sh"
+. "$TOP_SRCDIR/t/lib-tls.sh"
 tap_setup
 
 # ---- a test PKI (EC keys: quick), made for this run only
 P=$T/pki
 mkdir "$P"
-mkca() {	# mkca NAME CN
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	    -keyout "$P/$1.key" -out "$P/$1.crt" -days 2 -subj "/CN=$2" \
-	    -addext basicConstraints=critical,CA:TRUE \
-	    -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
-}
-mkleaf() {	# mkleaf NAME ISSUER CN DNSNAME...
-	_n=$1 _ca=$2 _cn=$3; shift 3
-	_san=$(printf 'DNS:%s,' "$@"); _san=${_san%,}
-	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	    -keyout "$P/$_n.key" -out "$P/$_n.csr" -subj "/CN=$_cn" 2>/dev/null
-	printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth,clientAuth\nbasicConstraints=CA:FALSE\n' \
-	    "$_san" > "$P/$_n.ext"
-	openssl x509 -req -in "$P/$_n.csr" -CA "$P/$_ca.crt" -CAkey "$P/$_ca.key" \
-	    -CAcreateserial -days 2 -out "$P/$_n.crt" -extfile "$P/$_n.ext" 2>/dev/null
-}
 mkca ca "tlsward test CA"
 mkca other "other CA"
 mkleaf good ca localhost localhost

@@ -7,26 +7,6 @@
 tap_setup
 [ -x "$TLSPEER" ] || skip_all "t/tools/tlspeer not built"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-# plain_client PORT: sends stdin, half-closes, prints what comes back
-cat > "$T/plain_client.py" <<'PY'
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
-s.sendall(sys.stdin.buffer.read())
-s.shutdown(socket.SHUT_WR)
-out = b""
-while True:
-    try:
-        d = s.recv(65536)
-    except ConnectionResetError:
-        break
-    if not d:
-        break
-    out += d
-sys.stdout.buffer.write(out)
-PY
-plain_client() { python3 "$T/plain_client.py" "$1"; }
-
 run_mode() {
 	SANDBOX=$1
 	rm -rf "$CONF"; mkdir "$CONF"; : > "$CONF/main.cf"

@@ -31,25 +31,6 @@ fp_pkey_raw() {	# lower case, no colons: also accepted
 	    openssl dgst "-$2" -binary | od -An -v -tx1 | tr -d ' \n'
 }
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-cat > "$T/plain_client.py" <<'PY'
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
-s.sendall(sys.stdin.buffer.read())
-s.shutdown(socket.SHUT_WR)
-out = b""
-while True:
-    try:
-        d = s.recv(65536)
-    except (ConnectionResetError, socket.timeout):
-        break
-    if not d:
-        break
-    out += d
-sys.stdout.buffer.write(out)
-PY
-plain_client() { python3 "$T/plain_client.py" "$1"; }
-
 # s_server NAME [args]: a TLS server with certificate NAME, serving one
 # connection after another; its port in $SPORT, what it got in $T/NAME.out
 s_server() {

@@ -16,10 +16,6 @@ echo "tlsproxy_admin_socket = $T/admin.sock" >> "$CONF/main.cf"
 backend_start http
 chmod 755 "$T"	# the worker (nobody) connects to nothing here, but be safe
 
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 # activate NAMES LISTEN...: tlswardd under systemd-socket-activate, which
 # binds the sockets, waits for a first connection, then execs tlswardd
 # with LISTEN_FDS/LISTEN_PID/LISTEN_FDNAMES (so $DPID is tlswardd). The
@@ -39,29 +35,6 @@ activate() {
 	while [ "$(grep -c '^Listening on' "$DLOG")" -lt $# ] && [ $_n -lt 50 ]; do
 		sleep 0.1; _n=$((_n + 1))
 	done
-}
-
-# A TLS request over a UNIX socket: prints the body. The client reads
-# until the daemon's close_notify before it closes.
-unix_get() {
-	python3 - "$1" <<'PY' 2>/dev/null
-import socket, ssl, sys
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-ctx.check_hostname = False
-ctx.verify_mode = ssl.CERT_NONE
-raw = socket.socket(socket.AF_UNIX)
-raw.settimeout(10)
-raw.connect(sys.argv[1])
-s = ctx.wrap_socket(raw, server_hostname="localhost")
-s.sendall(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n")
-data = b""
-while True:
-    c = s.recv(4096)
-    if not c:
-        break
-    data += c
-print(data.split(b"\r\n\r\n", 1)[-1].decode().strip())
-PY
 }
 
 P1=$(free_port)

@@ -17,27 +17,6 @@ fp() {
 }
 fp_file() { openssl x509 -in "$1" -noout -fingerprint -sha256 | sed 's/.*=//; s/://g' | tr 'A-F' 'a-f'; }
 get() { curl -sk --max-time 5 "https://127.0.0.1:$1/"; }
-# A TLS request over a UNIX socket; reads until the daemon's close_notify.
-unix_get() {
-	python3 - "$1" <<'PY' 2>/dev/null
-import socket, ssl, sys
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-ctx.check_hostname = False
-ctx.verify_mode = ssl.CERT_NONE
-raw = socket.socket(socket.AF_UNIX)
-raw.settimeout(10)
-raw.connect(sys.argv[1])
-s = ctx.wrap_socket(raw, server_hostname="localhost")
-s.sendall(b"GET / HTTP/1.0\r\n\r\n")
-data = b""
-while True:
-    c = s.recv(4096)
-    if not c:
-        break
-    data += c
-print(data.split(b"\r\n\r\n", 1)[-1].decode().strip())
-PY
-}
 listening() { python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=2)' "$1" 2>/dev/null; }
 
 daemon_setup

@@ -11,6 +11,10 @@
 #   worker_pid           the current worker's pid
 #   daemon_stop          SIGTERM and wait
 #   wait_log REGEX [SECS]  waits until the daemon log matches
+#   free_port            a TCP port on 127.0.0.1 free just now
+#   plain_client PORT    stdin to 127.0.0.1:PORT in plaintext, half-close,
+#                        prints the answer
+#   unix_get PATH        TLS GET over a UNIX socket, prints the body
 # $SANDBOX (enforce|off) is written into main.cf by daemon_setup.
 
 : "${TLSWARDD:=$TOP_BUILDDIR/daemon/tlswardd}"
@@ -84,3 +88,9 @@ daemon_stop() {
 
 # dump the daemon log into the TAP stream (for failures)
 daemon_log() { [ -n "$DLOG" ] && diag "daemon log:" "$(tail -n 40 "$DLOG")"; }
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+plain_client() { python3 "$TOP_SRCDIR/t/tools/plain_client.py" "$1"; }
+unix_get() { python3 "$TOP_SRCDIR/t/tools/unix_get.py" "$1" 2>/dev/null; }

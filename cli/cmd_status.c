@@ -295,7 +295,7 @@ static void
 text_print(const struct recs *rs)
 {
 	const struct rec *d = first(rs, "daemon"), *w = first(rs, "worker");
-	const struct rec *p = first(rs, "pool");
+	const struct rec *p = first(rs, "pool"), *e = first(rs, "events");
 	size_t i;
 
 	printf("tlswardd %s: pid %s, up ", get(d, "version"), get(d, "pid"));
@@ -311,8 +311,14 @@ text_print(const struct recs *rs)
 		printf("worker: not running (%s restart%s so far)\n",
 		    get(d, "worker_restarts"),
 		    num(d, "worker_restarts") == 1 ? "" : "s");
+	if (e != NULL)
+		printf("events: %s loop%s, %s session%s (limit %s); %s "
+		    "refused\n", get(e, "threads"),
+		    num(e, "threads") == 1 ? "" : "s", get(e, "sessions"),
+		    num(e, "sessions") == 1 ? "" : "s", get(e, "max_sessions"),
+		    get(e, "refused"));
 	if (p != NULL)
-		printf("pool: %s busy, %s idle, %s max threads; %s queued "
+		printf("hand-off pool: %s busy, %s idle, %s max threads; %s queued "
 		    "(limit %s)\n", get(p, "busy"), get(p, "idle"),
 		    get(p, "max"), get(p, "queued"), get(p, "queue_limit"));
 	for (i = 0; i < rs->n; i++)
@@ -428,6 +434,8 @@ json_print(const struct recs *rs)
 	json_object("daemon", first(rs, "daemon"));
 	if (first(rs, "worker") != NULL)
 		json_object("worker", first(rs, "worker"));
+	if (first(rs, "events") != NULL)
+		json_object("events", first(rs, "events"));
 	if (first(rs, "pool") != NULL)
 		json_object("pool", first(rs, "pool"));
 	printf("  \"services\": [");

@@ -194,6 +194,8 @@ static const struct conf_param conf_params[] = {
 	{ "tlsproxy_drain_timeout", "30s", CONF_T_TIME },
 	{ "tlsproxy_enforce_tls", "$smtpd_enforce_tls", CONF_T_BOOL },
 	/* tlswardd */
+	{ "tlsproxy_event_threads", "0", CONF_T_INT },
+	/* tlswardd */
 	{ "tlsproxy_handshake_timeout", "10s", CONF_T_TIME },
 	/* tlswardd */
 	{ "tlsproxy_listen_group", "", CONF_T_STR },
@@ -203,6 +205,8 @@ static const struct conf_param conf_params[] = {
 	{ "tlsproxy_listen_owner", "", CONF_T_STR },
 	/* tlswardd */
 	{ "tlsproxy_max_session_time", "0", CONF_T_TIME },
+	/* tlswardd */
+	{ "tlsproxy_max_sessions", "0", CONF_T_INT },
 	/* tlswardd */
 	{ "tlsproxy_max_threads", "256", CONF_T_INT },
 	/* tlswardd */

@@ -1,8 +1,8 @@
 /*
- * acceptor.c - accept loop over all listeners.
+ * acceptor.c - accept loop over the control-role (hand-off) listeners.
  *
- * Runs in: the worker, one thread. Owns the current listener set (the
- * listening descriptors and a reference to their generation). The
+ * Runs in: the worker, one thread. Holds a reference to the current
+ * listener set (lset.h) and polls only its control-role listeners. The
  * control thread hands a new set over under a lock and wakes the thread
  * through a pipe; the accept path itself takes no lock.
  */
@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "acceptor.h"
+#include "lset.h"
 #include "control.h"
 #include "log.h"
 #include "pool.h"
@@ -26,19 +27,10 @@
 #include "stats.h"
 #include "util.h"
 
-/* Listeners and the generation their connections are served with. */
-struct aset {
-	int			*fds;
-	size_t			 nfds;
-	struct rt		*rt;	/* reference owned */
-	long			*svc;	/* per listener: index in rt, or -1 */
-	struct svc_stats	**stats;	/* per listener, or NULL */
-};
-
 static struct {
 	pthread_mutex_t	 lock;
 	pthread_cond_t	 taken;		/* the thread took next */
-	struct aset	*next;		/* handed over (under lock) */
+	struct lset	*next;		/* handed over (under lock) */
 	int		 stop;		/* under lock */
 	int		 wake[2];	/* a byte: look at next and stop */
 	pthread_t	 thread;
@@ -57,53 +49,9 @@ acceptor_init(char *err, size_t errlen)
 	return 0;
 }
 
-/* A set for fds and rt; looks up each listener's service and counters
- * once, here, instead of per connection. */
-static struct aset *
-aset_new(const int *fds, size_t nfds, struct rt *rt)
-{
-	struct aset *as = xcalloc(1, sizeof(*as));
-	size_t i, k;
-
-	as->fds = xcalloc(nfds ? nfds : 1, sizeof(int));
-	memcpy(as->fds, fds, nfds * sizeof(int));
-	as->nfds = nfds;
-	as->rt = rt;
-	as->svc = xcalloc(nfds ? nfds : 1, sizeof(long));
-	as->stats = xcalloc(nfds ? nfds : 1, sizeof(*as->stats));
-	for (i = 0; i < nfds; i++) {
-		as->svc[i] = -1;
-		for (k = 0; rt != NULL && k < rt->n; k++) {
-			if (rt->svcs[k].listen_idx == (int)i) {
-				as->svc[i] = (long)k;
-				as->stats[i] = stats_service(rt->svcs[k].name);
-			}
-		}
-	}
-	return as;
-}
-
-/* Closes the listeners (a kept socket lives on in the new set's copy)
- * and drops the generation. */
-static void
-aset_free(struct aset *as)
-{
-	size_t i;
-
-	if (as == NULL)
-		return;
-	for (i = 0; i < as->nfds; i++)
-		close(as->fds[i]);
-	rt_unref(as->rt);
-	free(as->fds);
-	free(as->svc);
-	free(as->stats);
-	free(as);
-}
-
 /* Logs and closes a connection the pool cannot take. */
 static void
-refuse(const struct aset *as, size_t idx, struct pool_job *job)
+refuse(const struct lset *as, size_t idx, struct pool_job *job)
 {
 	struct pool_stats st;
 	char peer[80];
@@ -131,7 +79,7 @@ refuse(const struct aset *as, size_t idx, struct pool_job *job)
 
 /* Accepts everything pending on listener idx. */
 static void
-accept_some(const struct aset *as, size_t idx)
+accept_some(const struct lset *as, size_t idx)
 {
 	struct pool_job job;
 	int fd;
@@ -162,13 +110,14 @@ accept_some(const struct aset *as, size_t idx)
 
 /* The poll set for as, plus the wake-up pipe last. */
 static struct pollfd *
-poll_set(const struct aset *as)
+poll_set(const struct lset *as)
 {
 	struct pollfd *pf = xcalloc(as->nfds + 1, sizeof(*pf));
 	size_t i;
 
 	for (i = 0; i < as->nfds; i++) {
-		pf[i].fd = as->fds[i];
+		/* The event loops serve the other roles (evloop.h). */
+		pf[i].fd = lset_role(as, i) == SVC_CONTROL ? as->fds[i] : -1;
 		pf[i].events = POLLIN;
 	}
 	pf[as->nfds].fd = A.wake[0];
@@ -179,9 +128,9 @@ poll_set(const struct aset *as)
 /* After a wake-up: takes a new set if one was handed over. Returns 1 to
  * stop. */
 static int
-take_next(struct aset **cur, struct pollfd **pf)
+take_next(struct lset **cur, struct pollfd **pf)
 {
-	struct aset *old = NULL;
+	struct lset *old = NULL;
 	char drain[64];
 	int stop;
 
@@ -198,14 +147,14 @@ take_next(struct aset **cur, struct pollfd **pf)
 	}
 	stop = A.stop;
 	pthread_mutex_unlock(&A.lock);
-	aset_free(old);
+	lset_unref(old);
 	return stop;
 }
 
 static void *
 acceptor_thread(void *arg)
 {
-	struct aset *cur = arg;
+	struct lset *cur = arg;
 	struct pollfd *pf = poll_set(cur);
 	size_t i;
 
@@ -225,19 +174,17 @@ acceptor_thread(void *arg)
 				accept_some(cur, i);
 	}
 	free(pf);
-	aset_free(cur);
+	lset_unref(cur);
 	return NULL;
 }
 
 int
-acceptor_start(const int *fds, size_t nfds, struct rt *rt, char *err,
-    size_t errlen)
+acceptor_start(struct lset *as, char *err, size_t errlen)
 {
-	struct aset *as = aset_new(fds, nfds, rt);
 	int rc;
 
 	if ((rc = pthread_create(&A.thread, NULL, acceptor_thread, as)) != 0) {
-		aset_free(as);
+		lset_unref(as);
 		errno = rc;
 		return errf_errno(err, errlen, "cannot start the acceptor");
 	}
@@ -246,12 +193,10 @@ acceptor_start(const int *fds, size_t nfds, struct rt *rt, char *err,
 }
 
 void
-acceptor_set(const int *fds, size_t nfds, struct rt *rt)
+acceptor_set(struct lset *as)
 {
-	struct aset *as = aset_new(fds, nfds, rt);
-
 	if (!A.running) {
-		aset_free(as);
+		lset_unref(as);
 		return;
 	}
 	pthread_mutex_lock(&A.lock);

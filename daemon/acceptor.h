@@ -1,7 +1,8 @@
 /*
- * acceptor.h - the thread that accepts connections on every listener and
- * hands them to the pool; past the pool's queue, connections are closed
- * at once with a log line.
+ * acceptor.h - the thread that accepts connections on the control-role
+ * (hand-off) listeners and hands them to the pool; past the pool's queue,
+ * connections are closed at once with a log line. Server- and client-role
+ * listeners belong to the event loops (evloop.h).
  *
  * Runs in: the worker (one thread). The listener set and the generation
  * its sessions are served with travel together: a reload replaces both
@@ -14,21 +15,19 @@
 
 #include <stddef.h>
 
-struct rt;
+struct lset;
 
 /* Prepares the wake-up pipe; call before the sandbox. 0 or -1. */
 int	acceptor_init(char *err, size_t errlen);
 
-/* Starts accepting on fds (the listener array; index i is the
- * listen_idx of rt's services) for generation rt. The fds and the
- * reference to rt are taken over in every case. */
-int	acceptor_start(const int *fds, size_t nfds, struct rt *rt, char *err,
-	    size_t errlen);
+/* Starts accepting on the control-role listeners of as. The reference
+ * to as is taken over in every case. */
+int	acceptor_start(struct lset *as, char *err, size_t errlen);
 
-/* Replaces the listener set and its generation (reload). Takes over the
- * fds and the reference to rt. Returns once the acceptor thread accepts
- * only on the new set; the previous descriptors are closed by then. */
-void	acceptor_set(const int *fds, size_t nfds, struct rt *rt);
+/* Replaces the listener set (reload); takes over the reference. Returns
+ * once the acceptor thread accepts only on the new set and has dropped
+ * the old one. */
+void	acceptor_set(struct lset *as);
 
 /* Stops accepting and closes the listeners (drain). Returns when the
  * thread has finished. */

@@ -519,8 +519,9 @@ svc_listen(struct lctx *lc, const struct conf *cf, size_t i,
  * it is refused. */
 static const char *const daemon_wide[] = {
 	"syslog_facility", "syslog_name", "tlsproxy_admin_socket",
-	"tlsproxy_drain_timeout",
-	"tlsproxy_max_threads", "tlsproxy_min_threads", "tlsproxy_pid_file",
+	"tlsproxy_drain_timeout", "tlsproxy_event_threads",
+	"tlsproxy_max_sessions", "tlsproxy_max_threads",
+	"tlsproxy_min_threads", "tlsproxy_pid_file",
 	"tlsproxy_queue_limit", "tlsproxy_sandbox", "tlsproxy_user", NULL,
 };
 
@@ -625,7 +626,8 @@ globals_snapshot(struct lctx *lc)
 {
 	static const char *const names[] = {
 		"tlsproxy_sandbox", "tlsproxy_min_threads",
-		"tlsproxy_max_threads", "tlsproxy_queue_limit", NULL,
+		"tlsproxy_max_threads", "tlsproxy_queue_limit",
+		"tlsproxy_event_threads", "tlsproxy_max_sessions", NULL,
 	};
 	const struct sbx_opts *o = &lc->ld->g.sbx;
 	const char *const *p;

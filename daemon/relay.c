@@ -1,9 +1,12 @@
 /*
  * relay.c - non-blocking TLS <-> plaintext pump with half-close.
  *
- * Runs in: worker session threads. Each step is tried whenever it could
- * make progress; poll(2) is entered only when no step did, so data that
- * OpenSSL has buffered internally is never stranded behind a poll.
+ * Runs in: worker session threads (relay_run) and event loops
+ * (relay_pump). Each step is tried whenever it could make progress; the
+ * relay waits only when no step did, so data that OpenSSL has buffered
+ * internally is never stranded behind a poll. A step that does nothing
+ * has seen EAGAIN or has nothing to do, which is what edge-triggered
+ * epoll needs.
  */
 #include "config.h"
 
@@ -363,6 +366,13 @@ relay_run(struct relay *r, struct wd *w, char *why, size_t whylen)
 			break;
 		}
 	}
+	relay_fini(r);
+	return rc;
+}
+
+void
+relay_fini(struct relay *r)
+{
 	if (r->p2t != NULL)
 		explicit_bzero(r->p2t, RELAY_BUF);
 	if (r->t2p != NULL)
@@ -370,5 +380,37 @@ relay_run(struct relay *r, struct wd *w, char *why, size_t whylen)
 	free(r->p2t);
 	free(r->t2p);
 	r->p2t = r->t2p = NULL;
-	return rc;
+}
+
+int
+relay_pump(struct relay *r, int *moved, char *why, size_t whylen)
+{
+	int step;
+
+	*moved = 0;
+	while ((step = relay_round(r, why, whylen)) == STEP_MOVED)
+		*moved = 1;
+	if (step == STEP_FAIL)
+		return -1;
+	if (relay_done(r))
+		return RELAY_DONE;
+	if (r->p2t_len == 0 && r->t2p_len == 0 &&
+	    (r->p2t != NULL || r->t2p != NULL)) {
+		/* Nothing in flight: an idle session holds no buffer. */
+		free(r->p2t);
+		free(r->t2p);
+		r->p2t = r->t2p = NULL;
+	}
+	return RELAY_WAIT;
+}
+
+int
+relay_flush(struct relay *r)
+{
+	char why[16];
+
+	if (r->t2p_len == 0 ||
+	    step_plain_write(r, why, sizeof(why)) == STEP_FAIL)
+		return 1;
+	return r->t2p_len == 0;
 }

@@ -2,7 +2,8 @@
  * relay.h - the two-way pump between a TLS connection and a plaintext
  * connection, on non-blocking sockets, with half-close.
  *
- * Runs in: a worker session thread; one struct relay per session.
+ * Runs in: a worker session thread (relay_run, blocking with poll) or an
+ * event loop (relay_pump); one struct relay per session.
  * Semantics:
  *  - every byte read from one side is written to the other before the
  *    relay ends normally;
@@ -54,5 +55,23 @@ struct relay {
  * the relay (-1, with why set to a reason for the log). The buffers are
  * allocated and freed here. */
 int	relay_run(struct relay *r, struct wd *w, char *why, size_t whylen);
+
+/* Event-loop use: runs every step until none moves. Returns RELAY_DONE
+ * (both directions closed), RELAY_WAIT (every step saw EAGAIN or has
+ * nothing to do: wait for any event on either socket), or -1 with why
+ * set. *moved tells whether anything moved (for the watchdog). Buffers
+ * exist only while data is in flight: a waiting relay with both empty
+ * holds none. */
+#define RELAY_WAIT	0
+#define RELAY_DONE	1
+int	relay_pump(struct relay *r, int *moved, char *why, size_t whylen);
+
+/* After relay_pump failed: writes what was already decrypted to the
+ * plaintext side. 1 when there is nothing more to do (all written, or the
+ * write failed), 0 to wait for the plaintext socket. */
+int	relay_flush(struct relay *r);
+
+/* Wipes and frees the buffers (relay_run does this itself). */
+void	relay_fini(struct relay *r);
 
 #endif

@@ -222,6 +222,10 @@ rt_build(const struct snapshot *s, char *err, size_t errlen)
 	    global_int(s, "tlsproxy_max_threads", &rt->max_threads, 1, err,
 	    errlen) < 0 ||
 	    global_int(s, "tlsproxy_queue_limit", &rt->queue_limit, 0, err,
+	    errlen) < 0 ||
+	    global_int(s, "tlsproxy_event_threads", &rt->event_threads, 0,
+	    err, errlen) < 0 ||
+	    global_int(s, "tlsproxy_max_sessions", &rt->max_sessions, 0, err,
 	    errlen) < 0)
 		goto fail;
 	if (rt->min_threads > rt->max_threads) {

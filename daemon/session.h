@@ -1,9 +1,10 @@
 /*
- * session.h - one proxied connection: connect, TLS handshake, relay,
- * and the tlsproxy(8)-style log lines around them.
+ * session.h - one proxied connection: its state, TLS handshake steps,
+ * and the tlsproxy(8)-style log lines around it.
  *
- * Runs in: a worker session thread (pool_fn). Never exits the process
- * for anything a peer does; every failure ends only this session.
+ * Runs in: a pool thread (hand-off sessions, sess_run) or an event loop
+ * (server and client roles, evsess.h). Never exits the process for
+ * anything a peer does; every failure ends only this session.
  */
 #ifndef TLSWARD_SESSION_H
 #define TLSWARD_SESSION_H
@@ -38,8 +39,34 @@ struct sess {
 	struct stats_sess	 st;		/* counters (tlsward status) */
 };
 
-/* Serves job (server, client or control role) and releases it. */
+struct relay;
+
+/* Serves job (a hand-off connection, control role) and releases it. */
 void	sess_run(struct pool_job *job);
+
+/* Sets up s for connection fd from peer, accepted for service svc of rt
+ * (borrowed: the caller holds a reference until sess_finish): id,
+ * watchdog, counters (stats may be NULL), TCP_NODELAY, the CONNECT line
+ * at loglevel 2. */
+void	sess_init(struct sess *s, const struct rt *rt, size_t svc, int fd,
+	    const struct sockaddr_storage *peer, struct svc_stats *stats);
+
+/* Ends s: counters, the failure line (failed: s->why), DISCONNECT with
+ * r's byte counts, then frees the SSL and closes both descriptors. */
+void	sess_finish(struct sess *s, const struct relay *r, int failed);
+
+/* One SSL_do_handshake: 1 done, 0 to wait (*want is SSL_ERROR_WANT_READ
+ * or _WRITE), -1 failed (why set, failure counted). */
+int	sess_handshake_step(struct sess *s, int *want);
+
+/* The handshake deadline passed (why holds the watchdog's reason). */
+void	sess_handshake_timeout(struct sess *s);
+
+/* TCP_NODELAY on a TCP socket (peer's family). */
+void	sess_nodelay(int fd, const struct sockaddr_storage *peer);
+
+/* The length of a socket address of ss's family. */
+socklen_t sess_addr_len(const struct sockaddr_storage *ss);
 
 /* Building blocks, for handoff.c. Each returns 0 (1 for sess_wait) or
  * -1 with s->why set. */

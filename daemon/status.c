@@ -1,6 +1,7 @@
 /*
  * status.c - the worker's status records: services of the current
- * generation with their counters and certificates, and the pool.
+ * generation with their counters and certificates, the event loops and
+ * the hand-off pool.
  *
  * Runs in: the worker's control thread. Owns the description of the
  * current generation (replaced by each status_collect).
@@ -17,6 +18,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "evloop.h"
 #include "pool.h"
 #include "stats.h"
 #include "status.h"
@@ -211,15 +213,20 @@ report_certs(struct buf *b, const struct st_svc *sv, time_t now)
 void
 status_report(struct buf *b)
 {
+	struct evloop_stats es;
 	struct pool_stats ps;
 	struct rt *rt = rt_current();
 	time_t now = time(NULL);
 	size_t i;
 
 	pool_stats(&ps);
+	evloop_stats(&es);
 	buf_addf(b, "worker pid=%ld generation=%u services=%zu\n",
 	    (long)getpid(), rt != NULL ? rt->generation : 0, S.n);
 	rt_unref(rt);
+	buf_addf(b, "events threads=%d sessions=%d max_sessions=%d "
+	    "refused=%llu\n", es.threads, es.sessions, es.max_sessions,
+	    (unsigned long long)es.refused);
 	buf_addf(b, "pool threads=%d busy=%d idle=%d max=%d queued=%d "
 	    "queue_limit=%d\n", ps.threads, ps.busy, ps.idle, ps.max, ps.queued,
 	    ps.queue_limit);

@@ -4,8 +4,9 @@
  * then serves until told to drain or until the supervisor goes away.
  *
  * Runs in: the worker (exec'd by the supervisor as "tlswardd --worker").
- * Sequence: snapshot -> SSL_CTXs -> SIGSYS reporter -> sbx_enter ->
- * wipe the snapshot -> threads (pool, acceptor) -> READY -> control loop.
+ * Sequence: snapshot -> SSL_CTXs -> event loops' descriptors -> SIGSYS
+ * reporter -> sbx_enter -> wipe the snapshot -> threads (pool, acceptor,
+ * event loops) -> READY -> control loop.
  * No thread exists before sbx_enter, so the filter covers all of them.
  * The control loop (this process's main thread) answers the supervisor:
  * a new snapshot with the new listener set (reload), drain, status.
@@ -25,8 +26,10 @@
 #include <openssl/ssl.h>
 
 #include "acceptor.h"
+#include "evloop.h"
 #include "ipc.h"
 #include "log.h"
+#include "lset.h"
 #include "pool.h"
 #include "runtime.h"
 #include "sandbox.h"
@@ -103,6 +106,7 @@ worker_setup(int ipc, struct ipc_msg *m, char *err, size_t errlen)
 {
 	struct snapshot snap;
 	struct sbx_opts so;
+	struct lset *ls;
 	struct rt *rt;
 	size_t n;
 
@@ -119,7 +123,8 @@ worker_setup(int ipc, struct ipc_msg *m, char *err, size_t errlen)
 	/* Lazy initialisation before the filter: the RNG, the socket
 	 * layer's wake-up pipe. */
 	tzset();	/* certificate time checks would read /etc/localtime */
-	if (RAND_status() != 1 || acceptor_init(err, errlen) < 0) {
+	if (RAND_status() != 1 || acceptor_init(err, errlen) < 0 ||
+	    evloop_init(rt->event_threads, err, errlen) < 0) {
 		rt_unref(rt);
 		return errf(err, errlen, "initialisation failed");
 	}
@@ -137,10 +142,16 @@ worker_setup(int ipc, struct ipc_msg *m, char *err, size_t errlen)
 	}
 	log_info("worker: serving %zu service%s (pid %ld, sandbox %s)", rt->n,
 	    rt->n == 1 ? "" : "s", (long)getpid(), sbx_mode_name(so.mode));
-	/* The acceptor owns the listeners and this reference from here. */
+	/* The listener set owns the listeners and this reference from
+	 * here; the acceptor and the event loops share it. */
 	n = m->nfds;
 	m->nfds = 0;
-	return acceptor_start(m->fds, n, rt, err, errlen);
+	ls = lset_new(m->fds, n, rt);
+	if (acceptor_start(lset_ref(ls), err, errlen) < 0) {
+		lset_unref(ls);
+		return -1;
+	}
+	return evloop_start(ls, rt->max_sessions, err, errlen);
 }
 
 /* A later snapshot: a new generation for new sessions, and the new
@@ -150,6 +161,7 @@ static void
 worker_reload(int ipc, struct ipc_msg *m)
 {
 	struct snapshot snap;
+	struct lset *ls;
 	struct rt *rt;
 	char err[1024], gen[32];
 	size_t n;
@@ -170,7 +182,9 @@ worker_reload(int ipc, struct ipc_msg *m)
 	rt_install(rt);
 	n = m->nfds;
 	m->nfds = 0;
-	acceptor_set(m->fds, n, rt_current());
+	ls = lset_new(m->fds, n, rt_current());
+	acceptor_set(lset_ref(ls));
+	evloop_set(ls, rt->max_sessions);
 	log_info("worker: reloaded (generation %u)", rt->generation);
 	snprintf(gen, sizeof(gen), "%u", rt->generation);
 	(void)ipc_send(ipc, IPC_READY, gen, strlen(gen), NULL, 0);
@@ -181,10 +195,13 @@ static void
 worker_drain(const struct ipc_msg *m)
 {
 	long long ms = m->len > 0 ? atoll((const char *)m->data) : 0;
+	int64_t deadline = wd_now_ms() + ms;
 	int busy;
 
 	acceptor_stop();
-	busy = pool_wait_idle(wd_now_ms() + ms);
+	evloop_stop_accepting();
+	busy = evloop_wait_idle(deadline);
+	busy += pool_wait_idle(deadline);
 	if (busy > 0)
 		log_info("worker: drain deadline reached, closing %d "
 		    "session%s", busy, busy == 1 ? "" : "s");

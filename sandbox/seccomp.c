@@ -96,6 +96,9 @@ static const struct sbx_rule sbx_random[] = {
 
 static const struct sbx_rule sbx_io[] = {
 	{ "close",		"end of a session's descriptors" },
+	{ "epoll_ctl",		"event loops: add and remove sockets" },
+	{ "epoll_pwait",	"event loops (some libcs' epoll_wait)" },
+	{ "epoll_wait",		"event loops: wait for sockets and deadlines" },
 	{ "eventfd2",		"wake-ups between threads" },
 	{ "fstat",		"direct callers (glibc's fstat() is newfstatat, below)" },
 	{ "pipe2",		"wake-ups between threads" },

@@ -1,6 +1,6 @@
 #!/bin/sh
-# t/66-flood.t - more connections than threads plus queue: the excess is
-# refused at once and logged, the admitted sessions are served, memory
+# t/66-flood.t - more connections than tlsproxy_max_sessions: the excess
+# is refused at once and logged, the admitted sessions are served, memory
 # stays bounded, and service resumes when the load goes.
 . "$TOP_SRCDIR/t/lib.sh"
 . "$TOP_SRCDIR/t/lib-daemon.sh"
@@ -8,9 +8,8 @@ tap_setup
 
 daemon_setup
 cat >> "$CONF/main.cf" <<EOT
-tlsproxy_min_threads = 1
-tlsproxy_max_threads = 2
-tlsproxy_queue_limit = 1
+tlsproxy_max_sessions = 3
+tlsproxy_event_threads = 2
 EOT
 backend_start http
 services "web 127.0.0.1:0 server 127.0.0.1:$BPORT -o tlsproxy_handshake_timeout=3s"
@@ -20,7 +19,7 @@ w=$(worker_pid)
 rss() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status"; }
 rss0=$(rss "$w")
 
-# 6 silent connections: 2 take the threads, 1 waits in the queue, 3 are
+# 6 silent connections: 3 are sessions (waiting for a ClientHello), 3 are
 # refused at once.
 python3 - "$port" > "$T/flood.out" <<'PY'
 import socket, sys, time
@@ -30,19 +29,20 @@ for i in range(6):
     s = socket.create_connection(("127.0.0.1", port), timeout=10)
     socks.append(s)
     time.sleep(0.1)
+time.sleep(1.0)     # well within the 3 s handshake timeout
 closed_fast = 0
 for s in socks:
-    s.settimeout(1.0)
+    s.setblocking(False)
     try:
         if s.recv(1) == b"":
             closed_fast += 1
-    except (socket.timeout, ConnectionResetError):
+    except (BlockingIOError, ConnectionResetError):
         pass
 print(closed_fast)
 PY
-is "$(cat "$T/flood.out")" 3 "past 2 threads and a queue of 1, three connections are closed at once"
+is "$(cat "$T/flood.out")" 3 "past 3 sessions, three connections are closed at once"
 wait_log 'refused connection from' 3
-is "$(grep -c 'service web: refused connection from \[127\.0\.0\.1\]:[0-9]*: all 2 session threads busy and 1 queued' "$DLOG")" 3 \
+is "$(grep -c 'service web: refused connection from \[127\.0\.0\.1\]:[0-9]*: all 3 sessions in use' "$DLOG")" 3 \
     "each refusal is logged"
 
 # a bounded storm: 300 connects that close at once
@@ -59,10 +59,19 @@ for i in range(300):
     except OSError:
         pass
 PY
-sleep 4	# the stalled handshakes end (3 s) and the queue drains
+sleep 4	# the stalled handshakes end (3 s)
 ok "$(kill -0 "$DPID"; echo $?)" "the daemon survives the storm"
 is "$(worker_pid)" "$w" "with the same worker"
 is "$(curl -sk --max-time 5 "https://127.0.0.1:$port/")" "hello" "service resumes when the load goes"
+left=x
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	left=$(tw status --json | python3 -c 'import json, sys
+d = json.load(sys.stdin)["events"]
+print(d["sessions"], d["refused"] >= 3)')
+	[ "$left" = "0 True" ] && break
+	sleep 0.3
+done
+is "$left" "0 True" "no session is left behind, and the refusals are counted"
 rss1=$(rss "$w")
 diag "worker VmRSS: $rss0 kB before, $rss1 kB after"
 ok $(( rss1 - rss0 < 32768 ? 0 : 1 )) "worker memory stays bounded (+$((rss1 - rss0)) kB)"

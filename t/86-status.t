@@ -1,7 +1,8 @@
 #!/bin/sh
 # t/86-status.t - "tlsward status": per service the active sessions,
 # sessions since start, handshakes ok and failed by reason, bytes each
-# way, certificates with expiry and days left; the pool; --json; -q and
+# way, certificates with expiry and days left; the event loops and the
+# hand-off pool; --json; -q and
 # the exit status a probe relies on (a hung worker fails it).
 . "$TOP_SRCDIR/t/lib.sh"
 . "$TOP_SRCDIR/t/lib-daemon.sh"
@@ -77,7 +78,8 @@ out=$(tw status); rc=$?
 is "$rc" 0 "tlsward status: exit 0"
 like "$out" "^tlswardd [0-9.]+: pid $DPID, up [0-9]+s, configuration $CONF\$" "the daemon line"
 like "$out" "worker: pid $(worker_pid), generation 1, 0 restarts; 0 reloads \(last: none\)" "the worker line"
-like "$out" 'pool: [0-9]+ busy, [0-9]+ idle, 256 max threads; 0 queued \(limit 128\)' "the pool line"
+like "$out" 'hand-off pool: [0-9]+ busy, [0-9]+ idle, 256 max threads; 0 queued \(limit 128\)' "the hand-off pool line"
+like "$out" 'events: [0-9]+ loops?, [1-9][0-9]* sessions? \(limit [0-9]+\); 0 refused' "the event loops line"
 like "$out" 'service web \(server, listen 127\.0\.0\.1:0\)' "a line per service"
 like "$out" '  sessions:    0 active, 7 since start, 0 refused' "web: sessions"
 like "$out" '  handshakes:  3 ok, 4 failed \(timeout 1, protocol 1, cipher 1, certificate 0, peer closed 1, other 0\)' \
@@ -89,7 +91,7 @@ like "$out" '  certificate: CN=localhost, RSA 2048 bits, expires [0-9-]+T[0-9:]+
 tw status --json > "$T/status.json"; rc=$?
 is "$rc" 0 "--json: exit 0"
 ok "$(python3 -m json.tool "$T/status.json" >/dev/null; echo $?)" "--json is valid JSON"
-is "$(jq_ 'sorted(d.keys())')" "['daemon', 'pool', 'services', 'worker']" "top-level objects"
+is "$(jq_ 'sorted(d.keys())')" "['daemon', 'events', 'pool', 'services', 'worker']" "top-level objects"
 is "$(jq_ '[s["name"] for s in d["services"]]')" "['web', 'echo', 'strict']" "services in services.cf order"
 is "$(jq_ 'd["services"][2]["handshakes"]["failed"]["certificate"], d["services"][2]["handshakes"]["ok"]')" "(1, 0)" \
     "a missing client certificate counts as a certificate failure"
@@ -97,8 +99,10 @@ is "$(jq_ 'd["services"][0]["handshakes"]')" \
     "{'ok': 3, 'failed': {'timeout': 1, 'protocol': 1, 'cipher': 1, 'certificate': 0, 'peer_closed': 1, 'other': 0}}" \
     "handshake counters as numbers"
 is "$(jq_ 'd["services"][1]["active"], d["services"][1]["sessions"]')" "(1, 1)" "active and total sessions"
-is "$(jq_ 'd["pool"]["max"], d["pool"]["queue_limit"], d["pool"]["busy"] >= 1')" "(256, 128, True)" \
-    "pool: max threads, queue limit, a busy thread for the held session"
+is "$(jq_ 'd["pool"]["max"], d["pool"]["queue_limit"], d["pool"]["busy"]')" "(256, 128, 0)" \
+    "hand-off pool: max threads, queue limit, no hand-off session busy"
+is "$(jq_ 'd["events"]["sessions"] >= 1, d["events"]["threads"] >= 1, d["events"]["max_sessions"] > 100, d["events"]["refused"]')" \
+    "(True, True, True, 0)" "event loops: the held session, loops, the session limit, nothing refused"
 is "$(jq_ 'd["daemon"]["pid"], d["worker"]["pid"]')" "($DPID, $(worker_pid))" "daemon and worker pids"
 
 # bytes: the sums of the DISCONNECT lines

@@ -1,0 +1,277 @@
+/*
+ * evsess.c - server- and client-role sessions as non-blocking state
+ * machines (see evsess.h for the contract).
+ *
+ * Runs in: an event loop thread; a session never moves between loops.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "evsess.h"
+#include "log.h"
+#include "runtime.h"
+#include "tlsverify.h"
+#include "util.h"
+
+#define EVS_EVENTS	(EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
+
+/* Step results. */
+#define EV_WAIT		0	/* wait for an event */
+#define EV_NEXT		1	/* the state changed: run the new one */
+#define EV_FAIL		(-1)	/* over, s.why set */
+#define EV_DONE		2	/* over, normally */
+
+static int
+ev_register(struct esess *e, int fd, struct evh *h)
+{
+	struct epoll_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EVS_EVENTS;
+	ev.data.ptr = h;
+	return epoll_ctl(e->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+struct esess *
+evs_new(int epfd, struct rt *rt, size_t svc, int fd,
+    const struct sockaddr_storage *peer, struct svc_stats *stats)
+{
+	struct esess *e = xcalloc(1, sizeof(*e));
+
+	e->hpeer.kind = EVH_PEER;
+	e->hfwd.kind = EVH_FWD;
+	e->epfd = epfd;
+	e->rt = rt;
+	sess_init(&e->s, rt, svc, fd, peer, stats);
+	if (ev_register(e, fd, &e->hpeer) < 0) {
+		snprintf(e->s.why, sizeof(e->s.why), "epoll_ctl: %s",
+		    strerror(errno));
+		sess_finish(&e->s, &e->r, 1);
+		evs_free(e);
+		return NULL;
+	}
+	if (e->s.svc->role == SVC_SERVER) {
+		if (sess_ssl(&e->s, e->s.svc->ctx, fd, 1, NULL) < 0)
+			e->state = EVS_FLUSH;	/* nothing to flush: ends */
+		else
+			e->state = EVS_HANDSHAKE;
+	} else
+		e->state = EVS_CONNECT;
+	wd_arm(&e->s.wd, e->s.handshake_ms);
+	return e;
+}
+
+void
+evs_free(struct esess *e)
+{
+	rt_unref(e->rt);
+	free(e);
+}
+
+/* Starts connecting to the next forward address. EV_NEXT when connected
+ * at once, EV_WAIT in progress, EV_FAIL when no address is left. */
+static int
+connect_next(struct esess *e)
+{
+	struct sess *s = &e->s;
+	const struct sockaddr_storage *ss;
+	int fd, on = 1;
+
+	while (e->fwd_next < s->svc->nfwd) {
+		ss = &s->svc->fwd[e->fwd_next++];
+		fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, 0);
+		if (fd < 0) {
+			snprintf(s->why, sizeof(s->why), "connect to %s: %s",
+			    s->svc->fwd_text, strerror(errno));
+			continue;
+		}
+		if (ss->ss_family != AF_UNIX)
+			(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on,
+			    sizeof(on));
+		s->fwd_fd = fd;
+		if (ev_register(e, fd, &e->hfwd) < 0) {
+			snprintf(s->why, sizeof(s->why), "epoll_ctl: %s",
+			    strerror(errno));
+			return EV_FAIL;		/* fwd_fd closes at the end */
+		}
+		if (connect(fd, (const struct sockaddr *)ss,
+		    sess_addr_len(ss)) == 0)
+			return EV_NEXT;
+		if (errno == EINPROGRESS) {
+			e->connecting = 1;
+			return EV_WAIT;
+		}
+		snprintf(s->why, sizeof(s->why), "connect to %s: %s",
+		    s->svc->fwd_text, strerror(errno));
+		close(fd);		/* also leaves the epoll set */
+		s->fwd_fd = -1;
+	}
+	if (s->why[0] == '\0')
+		snprintf(s->why, sizeof(s->why), "connect to %s: no address",
+		    s->svc->fwd_text);
+	return EV_FAIL;
+}
+
+/* The state after a connection to the forward target is up. */
+static int
+connected(struct esess *e)
+{
+	struct sess *s = &e->s;
+
+	e->connecting = 0;
+	wd_disarm(&s->wd);
+	if (s->svc->role == SVC_SERVER) {
+		e->r.tfd = s->peer_fd;
+		e->r.pfd = s->fwd_fd;
+		e->r.ssl = s->ssl;
+		e->state = EVS_RELAY;
+		return EV_NEXT;
+	}
+	if (sess_ssl(s, s->svc->ctx, s->fwd_fd, 0, s->svc->sni) < 0)
+		return EV_FAIL;
+	wd_arm(&s->wd, s->handshake_ms);
+	e->state = EVS_HANDSHAKE;
+	return EV_NEXT;
+}
+
+static int
+step_connect(struct esess *e, int from_fwd, uint32_t events)
+{
+	struct sess *s = &e->s;
+	int err = 0, rc;
+	socklen_t elen = sizeof(err);
+
+	if (!e->connecting) {
+		if ((rc = connect_next(e)) != EV_NEXT)
+			return rc;
+		return connected(e);
+	}
+	if (!from_fwd || !(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
+		return EV_WAIT;
+	if (getsockopt(s->fwd_fd, SOL_SOCKET, SO_ERROR, &err, &elen) == 0 &&
+	    err == 0)
+		return connected(e);
+	snprintf(s->why, sizeof(s->why), "connect to %s: %s",
+	    s->svc->fwd_text, strerror(err != 0 ? err : errno));
+	close(s->fwd_fd);
+	s->fwd_fd = -1;
+	e->connecting = 0;
+	return EV_NEXT;		/* the next address, if any */
+}
+
+static int
+step_handshake(struct esess *e)
+{
+	struct sess *s = &e->s;
+	int rc, want, is_server = s->svc->role == SVC_SERVER;
+
+	if ((rc = sess_handshake_step(s, &want)) == 0)
+		return EV_WAIT;
+	if (rc < 0 ||
+	    tlsverify_check(s->ssl, s->svc, s->why, sizeof(s->why)) < 0)
+		return EV_FAIL;
+	wd_disarm(&s->wd);
+	sess_established(s, is_server, is_server ? s->peer :
+	    s->svc->fwd_text);
+	if (is_server) {
+		wd_arm(&s->wd, s->svc->handshake_ms);
+		e->state = EVS_CONNECT;
+		return EV_NEXT;
+	}
+	e->r.tfd = s->fwd_fd;
+	e->r.pfd = s->peer_fd;
+	e->r.ssl = s->ssl;
+	e->state = EVS_RELAY;
+	return EV_NEXT;
+}
+
+static int
+step_relay(struct esess *e)
+{
+	int moved, rc;
+
+	rc = relay_pump(&e->r, &moved, e->s.why, sizeof(e->s.why));
+	if (moved)
+		wd_progress(&e->s.wd);
+	if (rc < 0) {
+		e->state = EVS_FLUSH;
+		return EV_NEXT;
+	}
+	return rc == RELAY_DONE ? EV_DONE : EV_WAIT;
+}
+
+/* Ends the session; returns 1 (over). */
+static int
+evs_end(struct esess *e, int failed)
+{
+	relay_fini(&e->r);
+	sess_finish(&e->s, &e->r, failed);
+	e->state = EVS_OVER;
+	return 1;
+}
+
+int
+evs_drive(struct esess *e, int from_fwd, uint32_t events)
+{
+	int rc;
+
+	for (;;) {
+		switch (e->state) {
+		case EVS_CONNECT:
+			rc = step_connect(e, from_fwd, events);
+			break;
+		case EVS_HANDSHAKE:
+			rc = step_handshake(e);
+			break;
+		case EVS_RELAY:
+			rc = step_relay(e);
+			break;
+		case EVS_FLUSH:
+			if (relay_flush(&e->r))
+				return evs_end(e, 1);
+			return 0;
+		default:
+			return 1;
+		}
+		if (rc == EV_WAIT)
+			return 0;
+		if (rc == EV_DONE)
+			return evs_end(e, 0);
+		if (rc == EV_FAIL) {
+			e->state = EVS_FLUSH;
+			continue;
+		}
+		events = 0;	/* EV_NEXT: the event was for the last state */
+	}
+}
+
+int64_t
+evs_deadline(const struct esess *e)
+{
+	const char *reason;
+
+	return wd_now_ms() + wd_timeout(&e->s.wd, &reason);
+}
+
+int
+evs_expire(struct esess *e)
+{
+	const char *reason;
+	struct sess *s = &e->s;
+
+	if (e->state == EVS_OVER || wd_timeout(&s->wd, &reason) > 0)
+		return 0;
+	snprintf(s->why, sizeof(s->why), "%s", reason);
+	if (e->state == EVS_HANDSHAKE)
+		sess_handshake_timeout(s);
+	return evs_end(e, 1);
+}

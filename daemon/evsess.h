@@ -1,0 +1,87 @@
+/*
+ * evsess.h - a server- or client-role session as a state machine driven
+ * by an event loop: connect, TLS handshake, relay, each step
+ * non-blocking, each phase under the session's own watchdog deadlines.
+ *
+ * Runs in: one event loop thread (evloop.c) for the whole life of the
+ * session. Both sockets are registered edge-triggered for input and
+ * output; on any event on either, evs_drive runs the current state until
+ * it has to wait (every call saw EAGAIN or has nothing to do), so no
+ * interest set is ever changed.
+ *
+ * Semantics are those of the blocking sessions they replace: server role
+ * = TLS handshake with the peer, level check, "established" line, then
+ * connect to the forward target (each resolved address in turn), then
+ * relay; client role = connect, handshake with SNI, verification, relay.
+ * Connect and handshake each get tlsproxy_handshake_timeout; the relay
+ * the idle and lifetime limits. A failure logs its reason, and after a
+ * TLS error the relay first delivers what was already decrypted.
+ */
+#ifndef TLSWARD_EVSESS_H
+#define TLSWARD_EVSESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "relay.h"
+#include "session.h"
+
+struct rt;
+struct svc_stats;
+
+/* What an epoll event's data.ptr points at: the first member of a
+ * loop's wake-up handle, a listener handle, or a session's hpeer/hfwd. */
+enum evh_kind { EVH_WAKE, EVH_LISTEN, EVH_PEER, EVH_FWD };
+struct evh {
+	enum evh_kind	 kind;
+};
+
+enum evs_state {
+	EVS_CONNECT,		/* connecting to the forward target */
+	EVS_HANDSHAKE,		/* TLS handshake */
+	EVS_RELAY,		/* two-way relay */
+	EVS_FLUSH,		/* after a failure: delivering decrypted data */
+	EVS_OVER,		/* finished; freed by the loop */
+};
+
+struct esess {
+	struct evh	 hpeer;		/* data.ptr of peer_fd's events */
+	struct evh	 hfwd;		/* data.ptr of fwd_fd's events */
+	struct sess	 s;
+	struct relay	 r;
+	enum evs_state	 state;
+	int		 epfd;		/* the loop's epoll instance */
+	size_t		 fwd_next;	/* next forward address to try */
+	int		 connecting;	/* fwd_fd: connect in progress */
+	struct rt	*rt;		/* generation (reference owned) */
+	int64_t		 due;		/* timer key (evloop.c), <= the
+					 * watchdog's nearest deadline */
+	size_t		 hidx;		/* index in the loop's timer heap */
+};
+
+/* A session for connection fd (non-blocking) from peer, accepted for
+ * service svc of rt (the reference moves in), registered with epfd. NULL
+ * if the connection could not be registered (fd is closed, rt dropped,
+ * and the failure logged). Call evs_drive next. */
+struct esess	*evs_new(int epfd, struct rt *rt, size_t svc, int fd,
+		    const struct sockaddr_storage *peer,
+		    struct svc_stats *stats);
+
+/* Runs the session after an event (from_fwd: on fwd_fd; events: the
+ * epoll bits) or, with events 0, at its start. Returns 1 when the session
+ * is over: logged, counters updated, descriptors closed; the caller frees
+ * it with evs_free after its current batch of events. 0 to wait. */
+int		 evs_drive(struct esess *e, int from_fwd, uint32_t events);
+
+/* The watchdog's nearest deadline (monotonic ms, wd_now_ms). */
+int64_t		 evs_deadline(const struct esess *e);
+
+/* The timer fired: 1 if a deadline really passed (the session is over
+ * as with evs_drive), 0 if progress moved it (see evs_deadline). */
+int		 evs_expire(struct esess *e);
+
+/* Frees an over session and drops its generation. */
+void		 evs_free(struct esess *e);
+
+#endif

@@ -46,19 +46,51 @@ log_to_fd(int fd)
 	log_to = LOG_TO_FD;
 }
 
-/* One datagram: priority byte + text. Losing a line to a full socket is
- * better than blocking a session thread. */
+/* The calling thread's batch (log_batch_start), or NULL. */
+static __thread char *log_batch;
+static __thread size_t log_batch_len;
+
+void
+log_batch_start(void)
+{
+	if (log_to == LOG_TO_FD && log_batch == NULL)
+		log_batch = malloc(LOG_BATCH_MAX);	/* NULL: unbatched */
+	log_batch_len = 0;
+}
+
+/* Losing lines to a full socket is better than blocking a session. */
+void
+log_batch_flush(void)
+{
+	if (log_batch == NULL || log_batch_len == 0)
+		return;
+	(void)send(log_fd, log_batch, log_batch_len, MSG_DONTWAIT |
+	    MSG_NOSIGNAL);
+	log_batch_len = 0;
+}
+
+/* One record: priority byte + text + NUL, sent now or batched. */
 static void
 log_send(int prio, const char *text)
 {
 	char dg[LOG_DGRAM_MAX];
 	size_t n = strlen(text);
 
-	if (n > sizeof(dg) - 1)
-		n = sizeof(dg) - 1;
+	if (n > sizeof(dg) - 2)
+		n = sizeof(dg) - 2;
+	if (log_batch != NULL) {
+		if (log_batch_len + n + 2 > LOG_BATCH_MAX)
+			log_batch_flush();
+		log_batch[log_batch_len] = (char)prio;
+		memcpy(log_batch + log_batch_len + 1, text, n);
+		log_batch[log_batch_len + n + 1] = '\0';
+		log_batch_len += n + 2;
+		return;
+	}
 	dg[0] = (char)prio;
 	memcpy(dg + 1, text, n);
-	(void)send(log_fd, dg, n + 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+	dg[n + 1] = '\0';
+	(void)send(log_fd, dg, n + 2, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
 void

@@ -32,9 +32,12 @@ enum log_dest {
 				 * sandboxed worker -> its supervisor) */
 };
 
-/* Datagram format of LOG_TO_FD: one byte of syslog priority (LOG_INFO,
- * ...) followed by the text. */
+/* Datagram format of LOG_TO_FD: records of one byte of syslog priority
+ * (LOG_INFO, ...) followed by the text, each ended by a NUL byte (the
+ * last one's NUL may be missing). A line is at most LOG_DGRAM_MAX bytes
+ * with its priority; a datagram at most LOG_BATCH_MAX. */
 #define LOG_DGRAM_MAX	2048
+#define LOG_BATCH_MAX	8192
 
 /* Sets the program name and destination; verbose > 0 enables log_debug.
  * Call once at startup, before any thread exists. */
@@ -45,6 +48,14 @@ void	log_syslog(const char *ident, int facility);
 
 /* Switches the destination to datagrams on fd (LOG_TO_FD). */
 void	log_to_fd(int fd);
+
+/* LOG_TO_FD only: the calling thread collects its lines from now on and
+ * sends them as one datagram at log_batch_flush (or when the batch is
+ * full). For an event loop: one wake-up of the supervisor per round of
+ * events instead of one per line. A thread that never calls
+ * log_batch_start sends each line at once. */
+void	log_batch_start(void);
+void	log_batch_flush(void);
 
 /* Emits text at syslog priority prio to the current destination, as is
  * (the supervisor relaying its worker's lines). */

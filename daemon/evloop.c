@@ -379,7 +379,9 @@ loop_main(void *arg)
 	struct evh *h;
 	int i, n;
 
+	log_batch_start();
 	for (;;) {
+		log_batch_flush();
 		n = epoll_wait(L->epfd, ev, EVLOOP_BATCH, loop_timeout(L));
 		if (n < 0 && errno != EINTR)
 			log_warn("event loop: epoll_wait");

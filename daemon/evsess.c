@@ -121,6 +121,18 @@ connect_next(struct esess *e)
 	return EV_FAIL;
 }
 
+/* Both sides are up: relay, edge-triggered, trying every socket once. */
+static void
+relay_begin(struct esess *e, int tfd, int pfd)
+{
+	e->r.tfd = tfd;
+	e->r.pfd = pfd;
+	e->r.ssl = e->s.ssl;
+	e->r.edge = 1;
+	e->r.ready = RELAY_R_ALL;
+	e->state = EVS_RELAY;
+}
+
 /* The state after a connection to the forward target is up. */
 static int
 connected(struct esess *e)
@@ -130,10 +142,7 @@ connected(struct esess *e)
 	e->connecting = 0;
 	wd_disarm(&s->wd);
 	if (s->svc->role == SVC_SERVER) {
-		e->r.tfd = s->peer_fd;
-		e->r.pfd = s->fwd_fd;
-		e->r.ssl = s->ssl;
-		e->state = EVS_RELAY;
+		relay_begin(e, s->peer_fd, s->fwd_fd);
 		return EV_NEXT;
 	}
 	if (sess_ssl(s, s->svc->ctx, s->fwd_fd, 0, s->svc->sni) < 0)
@@ -187,10 +196,7 @@ step_handshake(struct esess *e)
 		e->state = EVS_CONNECT;
 		return EV_NEXT;
 	}
-	e->r.tfd = s->fwd_fd;
-	e->r.pfd = s->peer_fd;
-	e->r.ssl = s->ssl;
-	e->state = EVS_RELAY;
+	relay_begin(e, s->fwd_fd, s->peer_fd);
 	return EV_NEXT;
 }
 
@@ -224,6 +230,9 @@ evs_drive(struct esess *e, int from_fwd, uint32_t events)
 {
 	int rc;
 
+	if (e->state == EVS_RELAY && events != 0)
+		relay_ready(&e->r, from_fwd == (e->s.svc->role == SVC_CLIENT),
+		    events);
 	for (;;) {
 		switch (e->state) {
 		case EVS_CONNECT:

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -55,9 +56,11 @@ ssl_result(struct relay *r, int ret, const char *op, char *why, size_t len)
 	switch (e) {
 	case SSL_ERROR_WANT_READ:
 		r->ssl_want_r = 1;
+		r->ready &= ~RELAY_R_T_RD;
 		return STEP_IDLE;
 	case SSL_ERROR_WANT_WRITE:
 		r->ssl_want_w = 1;
+		r->ready &= ~RELAY_R_T_WR;
 		return STEP_IDLE;
 	case SSL_ERROR_ZERO_RETURN:
 		r->flags |= RELAY_F_T_EOF;
@@ -89,14 +92,17 @@ step_plain_read(struct relay *r, char *why, size_t len)
 {
 	ssize_t n;
 
-	if ((r->flags & RELAY_F_P_EOF) || r->p2t_len != 0)
+	if ((r->flags & RELAY_F_P_EOF) || r->p2t_len != 0 ||
+	    (r->edge && !(r->ready & RELAY_R_P_RD)))
 		return STEP_IDLE;
 	if (r->p2t == NULL) {	/* idle until now: is there anything? */
 		char c;
 
-		n = recv(r->pfd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			return STEP_IDLE;
+		if (!r->edge) {
+			n = recv(r->pfd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+			if (n < 0 && (errno == EAGAIN || errno == EINTR))
+				return STEP_IDLE;
+		}
 		r->p2t = xmalloc(RELAY_BUF);
 	}
 	n = read(r->pfd, r->p2t, RELAY_BUF);
@@ -109,6 +115,8 @@ step_plain_read(struct relay *r, char *why, size_t len)
 		r->flags |= RELAY_F_P_EOF;
 		return STEP_MOVED;
 	}
+	if (errno == EAGAIN)
+		r->ready &= ~RELAY_R_P_RD;
 	if (errno == EAGAIN || errno == EINTR)
 		return STEP_IDLE;
 	return set_why(why, len, "plaintext read: %s", strerror(errno));
@@ -121,7 +129,8 @@ step_tls_write(struct relay *r, char *why, size_t len)
 {
 	int n;
 
-	if (r->p2t_off == r->p2t_len)
+	if (r->p2t_off == r->p2t_len ||
+	    (r->edge && !(r->ready & RELAY_R_T_WR)))
 		return STEP_IDLE;
 	ERR_clear_error();
 	n = SSL_write(r->ssl, r->p2t + r->p2t_off,
@@ -165,6 +174,8 @@ step_tls_shutdown(struct relay *r, char *why, size_t len)
 			if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) {
 				r->ssl_want_w |= e == SSL_ERROR_WANT_WRITE;
 				r->ssl_want_r |= e == SSL_ERROR_WANT_READ;
+				r->ready &= e == SSL_ERROR_WANT_WRITE ?
+				    ~RELAY_R_T_WR : ~RELAY_R_T_RD;
 				return STEP_IDLE;
 			}
 			ERR_clear_error();
@@ -184,10 +195,15 @@ step_tls_read(struct relay *r, char *why, size_t len)
 
 	if ((r->flags & RELAY_F_T_EOF) || r->t2p_len != 0)
 		return STEP_IDLE;
+	if (r->edge && !(r->ready & RELAY_R_T_RD) &&
+	    SSL_has_pending(r->ssl) == 0) {
+		r->ssl_want_r = 1;
+		return STEP_IDLE;
+	}
 	if (r->t2p == NULL) {	/* idle until now: is there anything? */
 		char c;
 
-		if (SSL_has_pending(r->ssl) == 0 &&
+		if (!r->edge && SSL_has_pending(r->ssl) == 0 &&
 		    recv(r->tfd, &c, 1, MSG_PEEK | MSG_DONTWAIT) < 0 &&
 		    (errno == EAGAIN || errno == EINTR)) {
 			r->ssl_want_r = 1;
@@ -211,11 +227,14 @@ step_plain_write(struct relay *r, char *why, size_t len)
 {
 	ssize_t n;
 
-	if (r->t2p_off == r->t2p_len)
+	if (r->t2p_off == r->t2p_len ||
+	    (r->edge && !(r->ready & RELAY_R_P_WR)))
 		return STEP_IDLE;
 	n = send(r->pfd, r->t2p + r->t2p_off, r->t2p_len - r->t2p_off,
 	    MSG_NOSIGNAL);
 	if (n < 0) {
+		if (errno == EAGAIN)
+			r->ready &= ~RELAY_R_P_WR;
 		if (errno == EAGAIN || errno == EINTR)
 			return STEP_IDLE;
 		return set_why(why, len, "plaintext write: %s",
@@ -404,11 +423,26 @@ relay_pump(struct relay *r, int *moved, char *why, size_t whylen)
 	return RELAY_WAIT;
 }
 
+void
+relay_ready(struct relay *r, int is_tls, uint32_t events)
+{
+	unsigned rd = is_tls ? RELAY_R_T_RD : RELAY_R_P_RD;
+	unsigned wr = is_tls ? RELAY_R_T_WR : RELAY_R_P_WR;
+
+	/* An error or hang-up is reported by the next call, so it counts as
+	 * both. */
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		r->ready |= rd;
+	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+		r->ready |= wr;
+}
+
 int
 relay_flush(struct relay *r)
 {
 	char why[16];
 
+	r->edge = 0;	/* called after any event: just try */
 	if (r->t2p_len == 0 ||
 	    step_plain_write(r, why, sizeof(why)) == STEP_FAIL)
 		return 1;

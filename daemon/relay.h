@@ -41,6 +41,8 @@ struct relay {
 	int		 ssl_want_r;	/* last SSL call wants readable tfd */
 	int		 ssl_want_w;	/* ... wants writable tfd */
 	int		 released;	/* idle: buffers and stack given back */
+	unsigned	 ready;		/* edge mode: RELAY_R_* */
+	int		 edge;		/* relay_pump: skip what cannot move */
 	uint64_t	 to_tls;	/* plaintext bytes sent over TLS */
 	uint64_t	 from_tls;	/* plaintext bytes received over TLS */
 };
@@ -50,6 +52,16 @@ struct relay {
 #define RELAY_F_T_SHUT	0x04	/* we sent close_notify */
 #define RELAY_F_P_SHUT	0x08	/* we shut down the plaintext write side */
 #define RELAY_F_T_DIRTY	0x10	/* TLS peer closed without close_notify */
+
+/* Edge-triggered readiness (relay_pump): set from epoll events
+ * (relay_ready), cleared when a call sees EAGAIN; a step whose socket is
+ * not ready is not tried, which saves the system calls that would only
+ * say EAGAIN. */
+#define RELAY_R_P_RD	0x01	/* plaintext socket readable */
+#define RELAY_R_P_WR	0x02	/* ... writable */
+#define RELAY_R_T_RD	0x04	/* TLS socket readable */
+#define RELAY_R_T_WR	0x08	/* ... writable */
+#define RELAY_R_ALL	0x0f
 
 /* Runs until both directions are closed (0) or an error or deadline ends
  * the relay (-1, with why set to a reason for the log). The buffers are
@@ -61,10 +73,15 @@ int	relay_run(struct relay *r, struct wd *w, char *why, size_t whylen);
  * nothing to do: wait for any event on either socket), or -1 with why
  * set. *moved tells whether anything moved (for the watchdog). Buffers
  * exist only while data is in flight: a waiting relay with both empty
- * holds none. */
+ * holds none. With r->edge set (and r->ready starting at RELAY_R_ALL),
+ * steps whose socket is not ready are skipped. */
 #define RELAY_WAIT	0
 #define RELAY_DONE	1
 int	relay_pump(struct relay *r, int *moved, char *why, size_t whylen);
+
+/* Edge mode: an epoll event (EPOLLIN, EPOLLOUT, ... bits) on the TLS
+ * socket (is_tls) or the plaintext socket. */
+void	relay_ready(struct relay *r, int is_tls, uint32_t events);
 
 /* After relay_pump failed: writes what was already decrypted to the
  * plaintext side. 1 when there is nothing more to do (all written, or the

@@ -74,30 +74,44 @@ struct sup {
 	const char		*last_reload;	/* "none", "ok", "failed" */
 };
 
-/* Relays one datagram from the worker; names a seccomp victim. */
+/* Relays one record (priority byte + text) from the worker; names a
+ * seccomp victim. */
+static void
+relay_record(const char *rec)
+{
+	const char *text = rec + 1;
+
+	if (strncmp(text, WORKER_SECCOMP_TAG, strlen(WORKER_SECCOMP_TAG)) ==
+	    0) {
+		int nr = atoi(text + strlen(WORKER_SECCOMP_TAG));
+
+		log_relay(LOG_CRIT, "worker: forbidden system call refused "
+		    "by the seccomp filter; killing the worker");
+		log_warnx("worker made forbidden system call %s (%d)",
+		    sbx_syscall_name(nr), nr);
+		return;
+	}
+	log_relay((unsigned char)rec[0] & 7, text);
+}
+
+/* Relays the worker's pending datagrams, each one or more records
+ * (log.h). */
 static void
 relay_log(struct sup *s)
 {
-	char dg[LOG_DGRAM_MAX + 1];
+	static char dg[LOG_BATCH_MAX + 1];
+	char *p, *end;
 	ssize_t n;
-	const char *text;
 
 	if (s->logfd < 0)
 		return;
 	while ((n = recv(s->logfd, dg, sizeof(dg) - 1, MSG_DONTWAIT)) > 0) {
 		dg[n] = '\0';
-		text = dg + 1;
-		if (strncmp(text, WORKER_SECCOMP_TAG,
-		    strlen(WORKER_SECCOMP_TAG)) == 0) {
-			int nr = atoi(text + strlen(WORKER_SECCOMP_TAG));
-
-			log_relay(LOG_CRIT, "worker: forbidden system call "
-			    "refused by the seccomp filter; killing the worker");
-			log_warnx("worker made forbidden system call %s (%d)",
-			    sbx_syscall_name(nr), nr);
-			continue;
+		for (p = dg; p < dg + n; p = end + 1) {
+			end = p + strlen(p);
+			if (end > p)
+				relay_record(p);
 		}
-		log_relay((unsigned char)dg[0] & 7, text);
 	}
 }
 

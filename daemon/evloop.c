@@ -377,7 +377,7 @@ loop_main(void *arg)
 	struct loop *L = arg;
 	struct epoll_event ev[EVLOOP_BATCH];
 	struct evh *h;
-	int i, n;
+	int i, n, woken;
 
 	log_batch_start();
 	for (;;) {
@@ -385,15 +385,20 @@ loop_main(void *arg)
 		n = epoll_wait(L->epfd, ev, EVLOOP_BATCH, loop_timeout(L));
 		if (n < 0 && errno != EINTR)
 			log_warn("event loop: epoll_wait");
+		/* A new listener set is taken after the batch: listener
+		 * events of this batch point into the current one. */
+		woken = 0;
 		for (i = 0; i < n; i++) {
 			h = ev[i].data.ptr;
 			if (h->kind == EVH_WAKE)
-				loop_wake(L);
+				woken = 1;
 			else if (h->kind == EVH_LISTEN)
 				loop_accept(L, ((struct lhandle *)h)->idx);
 			else
 				loop_event(L, h, ev[i].events);
 		}
+		if (woken)
+			loop_wake(L);
 		loop_expire(L);
 		if (L->resume_ms != 0 && wd_now_ms() >= L->resume_ms) {
 			L->resume_ms = 0;

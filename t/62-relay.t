@@ -49,6 +49,31 @@ run_mode() {
 	is "$bad" 0 "$1: 40 concurrent sessions: every one answered"
 	unlike "$(cat "$DLOG")" 'forbidden system call|killed' "$1: 40 concurrent sessions: the worker survives"
 
+	# Sessions are not threads: 30 handshaken sessions held open, each
+	# echoed once, and the worker still has its few threads (main,
+	# acceptor, one loop per CPU, the hand-off pool's minimum of 4).
+	out=$(python3 - "$port" "$(worker_pid)" <<'PY'
+import socket, ssl, sys
+port, pid = int(sys.argv[1]), sys.argv[2]
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+held = []
+for i in range(30):
+    s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10))
+    s.sendall(b"x%d\n" % i)
+    if s.recv(64) != b"x%d\n" % i:
+        print("bad echo"); sys.exit(1)
+    held.append(s)
+threads = [l.split()[1] for l in open("/proc/%s/status" % pid) if l.startswith("Threads:")][0]
+print(len(held), threads)
+PY
+)
+	cpus=$(getconf _NPROCESSORS_ONLN)
+	is "${out% *}" 30 "$1: 30 sessions held open, each echoed"
+	ok $([ "${out#* }" -le $((cpus + 6)) ] 2>/dev/null; echo $?) \
+	    "$1: ... by a worker with ${out#* } threads (at most $((cpus + 6)): no thread per session)"
+
 	# Half-close: the echo backend answers only after EOF, so the reply
 	# arrives only if close_notify became shutdown(SHUT_WR) on the
 	# backend side and the other direction stayed open.

@@ -218,6 +218,8 @@ static const struct conf_param conf_params[] = {
 	/* tlswardd */
 	{ "tlsproxy_sandbox", "enforce", CONF_T_STR },
 	{ "tlsproxy_service_name", "tlsproxy", CONF_T_STR },
+	/* tlswardd */
+	{ "tlsproxy_session_log", "yes", CONF_T_BOOL },
 	{ "tlsproxy_tls_CAfile", "$smtpd_tls_CAfile", CONF_T_STR },
 	{ "tlsproxy_tls_CApath", "$smtpd_tls_CApath", CONF_T_STR },
 	{ "tlsproxy_tls_always_issue_session_ids",
@@ -253,6 +255,8 @@ static const struct conf_param conf_params[] = {
 	{ "tlsproxy_tls_req_ccert", "$smtpd_tls_req_ccert", CONF_T_BOOL },
 	{ "tlsproxy_tls_security_level",
 	    "$smtpd_tls_security_level", CONF_T_LEVEL },
+	/* tlswardd */
+	{ "tlsproxy_tls_ticket_count", "1", CONF_T_INT },
 	{ "tlsproxy_use_tls", "$smtpd_use_tls", CONF_T_BOOL },
 	/* tlswardd */
 	{ "tlsproxy_user", "tlsward", CONF_T_STR },

@@ -305,7 +305,7 @@ loop_accept(struct loop *L, size_t idx)
 			continue;
 		}
 		e = evs_new(L->epfd, rt_ref(ls->rt), (size_t)ls->svc[idx], fd,
-		    &peer, ls->stats[idx]);
+		    &peer, ls->stats[idx], ls->nodelay[idx]);
 		if (e == NULL) {
 			__atomic_sub_fetch(&E.active, 1, __ATOMIC_RELAXED);
 			continue;

@@ -42,7 +42,8 @@ ev_register(struct esess *e, int fd, struct evh *h)
 
 struct esess *
 evs_new(int epfd, struct rt *rt, size_t svc, int fd,
-    const struct sockaddr_storage *peer, struct svc_stats *stats)
+    const struct sockaddr_storage *peer, struct svc_stats *stats,
+    int nodelay)
 {
 	struct esess *e = xcalloc(1, sizeof(*e));
 
@@ -51,6 +52,9 @@ evs_new(int epfd, struct rt *rt, size_t svc, int fd,
 	e->epfd = epfd;
 	e->rt = rt;
 	sess_init(&e->s, rt, svc, fd, peer, stats);
+	if (!nodelay && (peer->ss_family == AF_INET ||
+	    peer->ss_family == AF_INET6))
+		sess_nodelay(fd);
 	if (ev_register(e, fd, &e->hpeer) < 0) {
 		snprintf(e->s.why, sizeof(e->s.why), "epoll_ctl: %s",
 		    strerror(errno));
@@ -129,7 +133,8 @@ relay_begin(struct esess *e, int tfd, int pfd)
 	e->r.pfd = pfd;
 	e->r.ssl = e->s.ssl;
 	e->r.edge = 1;
-	e->r.ready = RELAY_R_ALL;
+	e->r.ready = RELAY_R_ALL | RELAY_R_P_MAYEOF;	/* events before
+							 * now were not kept */
 	e->state = EVS_RELAY;
 }
 
@@ -166,6 +171,10 @@ step_connect(struct esess *e, int from_fwd, uint32_t events)
 	}
 	if (!from_fwd || !(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
 		return EV_WAIT;
+	/* Writable without an error or hang-up: connected (a refused or
+	 * failed connect always reports EPOLLERR). */
+	if (!(events & (EPOLLERR | EPOLLHUP)))
+		return connected(e);
 	if (getsockopt(s->fwd_fd, SOL_SOCKET, SO_ERROR, &err, &elen) == 0 &&
 	    err == 0)
 		return connected(e);

@@ -61,12 +61,13 @@ struct esess {
 };
 
 /* A session for connection fd (non-blocking) from peer, accepted for
- * service svc of rt (the reference moves in), registered with epfd. NULL
+ * service svc of rt (the reference moves in), registered with epfd;
+ * nodelay: fd has TCP_NODELAY already (inherited from its listener). NULL
  * if the connection could not be registered (fd is closed, rt dropped,
  * and the failure logged). Call evs_drive next. */
 struct esess	*evs_new(int epfd, struct rt *rt, size_t svc, int fd,
 		    const struct sockaddr_storage *peer,
-		    struct svc_stats *stats);
+		    struct svc_stats *stats, int nodelay);
 
 /* Runs the session after an event (from_fwd: on fwd_fd; events: the
  * epoll bits) or, with events 0, at its start. Returns 1 when the session

@@ -198,6 +198,7 @@ ho_recv_fd(struct sess *s, const struct ho *h)
 			    "O_NONBLOCK: %s", strerror(errno));
 			return -1;
 		}
+		sess_nodelay(fd);
 		return 0;
 	}
 	if (rc == 1)
@@ -476,10 +477,12 @@ handoff_serve(struct sess *s, struct relay *r)
 		goto out;
 	}
 	snprintf(s->peer, sizeof(s->peer), "%s", h.req.peer);
-	log_info("sess=%llu service=%s: hand-off from %s: role=%s peer=%s "
-	    "profile=%s level=%s", (unsigned long long)s->id, s->svc->name,
-	    h.who, h.req.role == CTL_ROLE_SERVER ? "server" : "client",
-	    h.req.peer, h.prof->name, level_names[h.level]);
+	if (s->svc->session_log)
+		log_info("sess=%llu service=%s: hand-off from %s: role=%s "
+		    "peer=%s profile=%s level=%s", (unsigned long long)s->id,
+		    s->svc->name, h.who, h.req.role == CTL_ROLE_SERVER ?
+		    "server" : "client", h.req.peer, h.prof->name,
+		    level_names[h.level]);
 	if (ho_write(s, "ok\n", 3) < 0 || ho_recv_fd(s, &h) < 0)
 		goto out;
 	wd_disarm(&s->wd);

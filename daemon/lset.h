@@ -26,10 +26,17 @@ struct lset {
 	struct rt		*rt;	/* reference owned */
 	long			*svc;	/* per listener: index in rt, or -1 */
 	struct svc_stats	**stats;	/* per listener, or NULL */
+	unsigned char		*nodelay;	/* per listener: accepted
+						 * sockets inherit TCP_NODELAY */
 };
 
 /* A set of fds (index i is the listen_idx of rt's services) for rt; takes
- * over the fds and the reference to rt. One reference, the caller's. */
+ * over the fds and the reference to rt. One reference, the caller's.
+ * TCP listeners of server- and client-role services get TCP_NODELAY,
+ * which accepted sockets inherit (one system call per listener instead
+ * of one per connection); server-role ones also get TCP_DEFER_ACCEPT
+ * (see lset.c). Both are socket options of the listener: no privilege
+ * is needed, and listeners from systemd get them too. */
 struct lset	*lset_new(const int *fds, size_t nfds, struct rt *rt);
 
 struct lset	*lset_ref(struct lset *ls);

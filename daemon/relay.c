@@ -109,14 +109,20 @@ step_plain_read(struct relay *r, char *why, size_t len)
 	if (n > 0) {
 		r->p2t_len = (size_t)n;
 		r->p2t_off = 0;
+		/* Edge-triggered: a short read emptied the socket, and data
+		 * that comes later is a new event; no read to see EAGAIN.
+		 * Unless an EOF may be waiting: read on until it shows. */
+		if (r->edge && (size_t)n < RELAY_BUF &&
+		    !(r->ready & RELAY_R_P_MAYEOF))
+			r->ready &= ~RELAY_R_P_RD;
 		return STEP_MOVED;
 	}
 	if (n == 0) {
 		r->flags |= RELAY_F_P_EOF;
 		return STEP_MOVED;
 	}
-	if (errno == EAGAIN)
-		r->ready &= ~RELAY_R_P_RD;
+	if (errno == EAGAIN)	/* drained: from now on an EOF is an event */
+		r->ready &= ~(RELAY_R_P_RD | RELAY_R_P_MAYEOF);
 	if (errno == EAGAIN || errno == EINTR)
 		return STEP_IDLE;
 	return set_why(why, len, "plaintext read: %s", strerror(errno));
@@ -433,6 +439,8 @@ relay_ready(struct relay *r, int is_tls, uint32_t events)
 	 * both. */
 	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 		r->ready |= rd;
+	if (!is_tls && (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+		r->ready |= RELAY_R_P_MAYEOF;
 	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
 		r->ready |= wr;
 }

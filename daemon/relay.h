@@ -62,6 +62,11 @@ struct relay {
 #define RELAY_R_T_RD	0x04	/* TLS socket readable */
 #define RELAY_R_T_WR	0x08	/* ... writable */
 #define RELAY_R_ALL	0x0f
+#define RELAY_R_P_MAYEOF 0x10	/* an EOF or error on the plaintext
+				 * socket may not have been read yet (a
+				 * hang-up event, or no EAGAIN seen since
+				 * the relay began): a short read does not
+				 * mean the socket is drained */
 
 /* Runs until both directions are closed (0) or an error or deadline ends
  * the relay (-1, with why set to a reason for the log). The buffers are
@@ -73,8 +78,8 @@ int	relay_run(struct relay *r, struct wd *w, char *why, size_t whylen);
  * nothing to do: wait for any event on either socket), or -1 with why
  * set. *moved tells whether anything moved (for the watchdog). Buffers
  * exist only while data is in flight: a waiting relay with both empty
- * holds none. With r->edge set (and r->ready starting at RELAY_R_ALL),
- * steps whose socket is not ready are skipped. */
+ * holds none. With r->edge set (and r->ready starting at RELAY_R_ALL |
+ * RELAY_R_P_MAYEOF), steps whose socket is not ready are skipped. */
 #define RELAY_WAIT	0
 #define RELAY_DONE	1
 int	relay_pump(struct relay *r, int *moved, char *why, size_t whylen);

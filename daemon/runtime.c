@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "conf.h"
 #include "log.h"
@@ -87,6 +88,9 @@ svc_basics(const struct snapshot *s, size_t i, struct rt_svc *v, char *err,
 		v->sni = xstrdup(host);
 	v->loglevel = atoi(tlsctx_param(s, i, v->role == SVC_CLIENT ?
 	    "tlsproxy_client_loglevel" : "tlsproxy_tls_loglevel"));
+	/* The loader type-checked it: yes or no, in any case. */
+	v->session_log = strcasecmp(tlsctx_param(s, i,
+	    "tlsproxy_session_log"), "yes") == 0;
 	if (svc_time_ms(s, i, "tlsproxy_handshake_timeout", &v->handshake_ms,
 	    err, errlen) < 0 ||
 	    svc_time_ms(s, i, "tlsproxy_watchdog_timeout", &v->idle_ms, err,

@@ -37,6 +37,8 @@ struct rt_svc {
 	char			*sni;		/* client: server name, or NULL */
 	enum tls_level		 level;
 	int			 loglevel;
+	int			 session_log;	/* tlsproxy_session_log: log
+						 * sessions that succeed */
 	int64_t			 handshake_ms;	/* tlsproxy_handshake_timeout */
 	int64_t			 idle_ms;	/* tlsproxy_watchdog_timeout */
 	int64_t			 life_ms;	/* tlsproxy_max_session_time */

@@ -152,6 +152,8 @@ sess_established(struct sess *s, int is_server, const char *where)
 	char text[1024];
 
 	stats_hs_ok(&s->st);
+	if (!s->svc->session_log)
+		return;
 	tlsinfo_established(s->ssl, is_server, text, sizeof(text));
 	log_info("sess=%llu service=%s: %s %s %s: %s",
 	    (unsigned long long)s->id, s->svc->name,
@@ -184,14 +186,15 @@ sess_ssl(struct sess *s, SSL_CTX *ctx, int fd, int is_server,
 
 /* Small TLS records (the session tickets after a TLS 1.3 handshake, a
  * short response) must not wait for the peer's delayed ACK: without
- * TCP_NODELAY a 40 ms stall per connection is the norm. */
+ * TCP_NODELAY a 40 ms stall per connection is the norm. Sockets accepted
+ * on a TCP listener inherit it from the listener (lset.c); this is for
+ * the others. Not a TCP socket: nothing to do. */
 void
-sess_nodelay(int fd, const struct sockaddr_storage *peer)
+sess_nodelay(int fd)
 {
 	int on = 1;
 
-	if (peer->ss_family == AF_INET || peer->ss_family == AF_INET6)
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 }
 
 void
@@ -208,20 +211,20 @@ sess_init(struct sess *s, const struct rt *rt, size_t svc, int fd,
 	sess_addr_text(peer, s->peer, sizeof(s->peer));
 	wd_init(&s->wd, s->svc->idle_ms, s->svc->life_ms);
 	stats_sess_start(&s->st, stats);
-	sess_nodelay(s->peer_fd, peer);
-	/* Every log line is a datagram to the supervisor: CONNECT only when
-	 * asked for (loglevel 2); DISCONNECT and failures always. */
+	/* Log lines go to the supervisor: CONNECT only when asked for
+	 * (loglevel 2); the established and DISCONNECT lines unless
+	 * tlsproxy_session_log is off; failures always. */
 	if (s->svc->loglevel >= 2)
 		log_info("sess=%llu service=%s: CONNECT from %s",
 		    (unsigned long long)s->id, s->svc->name, s->peer);
 }
 
-void
-sess_finish(struct sess *s, const struct relay *r, int failed)
+/* The end of a session in the log: why it failed, and the DISCONNECT line
+ * with what it carried. */
+static void
+sess_log_end(const struct sess *s, const struct relay *r, int failed)
 {
 	int64_t ms = wd_now_ms() - s->wd.start_ms;
-
-	stats_sess_end(&s->st, s->ssl, r->from_tls, r->to_tls);
 
 	if (failed)
 		log_info("sess=%llu service=%s: %s: %s",
@@ -233,6 +236,14 @@ sess_finish(struct sess *s, const struct relay *r, int failed)
 	    (long long)(ms % 1000),
 	    (r->flags & RELAY_F_T_DIRTY) ? " (peer closed without "
 	    "close_notify)" : "");
+}
+
+void
+sess_finish(struct sess *s, const struct relay *r, int failed)
+{
+	stats_sess_end(&s->st, s->ssl, r->from_tls, r->to_tls);
+	if (failed || s->svc->session_log)
+		sess_log_end(s, r, failed);
 	SSL_free(s->ssl);
 	if (s->fwd_fd >= 0)
 		close(s->fwd_fd);

@@ -46,13 +46,15 @@ void	sess_run(struct pool_job *job);
 
 /* Sets up s for connection fd from peer, accepted for service svc of rt
  * (borrowed: the caller holds a reference until sess_finish): id,
- * watchdog, counters (stats may be NULL), TCP_NODELAY, the CONNECT line
- * at loglevel 2. */
+ * watchdog, counters (stats may be NULL), the CONNECT line at loglevel 2.
+ * TCP_NODELAY is the caller's (sess_nodelay). */
 void	sess_init(struct sess *s, const struct rt *rt, size_t svc, int fd,
 	    const struct sockaddr_storage *peer, struct svc_stats *stats);
 
 /* Ends s: counters, the failure line (failed: s->why), DISCONNECT with
- * r's byte counts, then frees the SSL and closes both descriptors. */
+ * r's byte counts (for a session that did not fail only with
+ * tlsproxy_session_log), then frees the SSL and closes both
+ * descriptors. */
 void	sess_finish(struct sess *s, const struct relay *r, int failed);
 
 /* One SSL_do_handshake: 1 done, 0 to wait (*want is SSL_ERROR_WANT_READ
@@ -62,8 +64,8 @@ int	sess_handshake_step(struct sess *s, int *want);
 /* The handshake deadline passed (why holds the watchdog's reason). */
 void	sess_handshake_timeout(struct sess *s);
 
-/* TCP_NODELAY on a TCP socket (peer's family). */
-void	sess_nodelay(int fd, const struct sockaddr_storage *peer);
+/* TCP_NODELAY on fd if it is a TCP socket (errors are ignored). */
+void	sess_nodelay(int fd);
 
 /* The length of a socket address of ss's family. */
 socklen_t sess_addr_len(const struct sockaddr_storage *ss);
@@ -83,7 +85,8 @@ int	sess_ssl(struct sess *s, SSL_CTX *ctx, int fd, int is_server,
 int	sess_handshake(struct sess *s, int fd);
 
 /* Counts a handshake that passed the level and logs "<trust> TLS
- * connection established from|to <where>: <details>". */
+ * connection established from|to <where>: <details>" (with
+ * tlsproxy_session_log). */
 void	sess_established(struct sess *s, int is_server, const char *where);
 
 /* "[addr]:port" of a socket address into buf. */

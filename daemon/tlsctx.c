@@ -40,6 +40,21 @@ tlsctx_param(const struct snapshot *s, size_t i, const char *name)
 	return v != NULL ? v : "";
 }
 
+int
+tlsctx_int(const struct snapshot *s, size_t i, const char *name, int max,
+    int *vp, char *err, size_t errlen)
+{
+	const char *v = tlsctx_param(s, i, name);
+	char *end;
+	long n = strtol(v, &end, 10);
+
+	if (*v == '\0' || *end != '\0' || n < 0 || n > max)
+		return errf(err, errlen, "parameter %s: want a number from 0 "
+		    "to %d", name, max);
+	*vp = (int)n;
+	return 0;
+}
+
 const char *
 tlsctx_rname(enum svc_role role, const char *suffix, char *buf, size_t len)
 {
@@ -388,6 +403,7 @@ set_dh(SSL_CTX *ctx, const struct snapshot *s, size_t i, char *err,
 }
 
 #define TLSCTX_MAX_TICKET_S	(100LL * 86400)	/* Postfix's cap */
+#define TLSCTX_MAX_TICKETS	16	/* TLS 1.3 tickets per handshake */
 
 /* Server session ids and tickets, as Postfix without a session cache
  * database: with always_issue_session_ids a TLS 1.2 session gets an id
@@ -395,7 +411,10 @@ set_dh(SSL_CTX *ctx, const struct snapshot *s, size_t i, char *err,
  * resumption) are encrypted with OpenSSL's built-in AES-256-CBC keys,
  * made afresh with each generation, and live
  * smtpd_tls_session_cache_timeout; a timeout of 0 or an empty
- * tls_session_ticket_cipher turns them off. */
+ * tls_session_ticket_cipher turns them off. A TLS 1.3 handshake, full or
+ * resumed, issues tlsproxy_tls_ticket_count tickets: one, as Postfix
+ * does (OpenSSL's default is two; each costs an encryption and a
+ * record). */
 static int
 set_sessions(SSL_CTX *ctx, const struct snapshot *s, size_t i,
     const char *svc, char *err, size_t errlen)
@@ -404,6 +423,7 @@ set_sessions(SSL_CTX *ctx, const struct snapshot *s, size_t i,
 	const char *tname = "smtpd_tls_session_cache_timeout";
 	unsigned char sid[EVP_MAX_MD_SIZE];
 	unsigned int n = 0;
+	int tickets;
 	long long secs;
 	char why[256];
 
@@ -429,6 +449,10 @@ set_sessions(SSL_CTX *ctx, const struct snapshot *s, size_t i,
 		return errf(err, errlen, "parameter tls_session_ticket_cipher: "
 		    "\"%s\" is not supported (want aes-256-cbc, or empty for "
 		    "no tickets)", cipher);
+	if (tlsctx_int(s, i, "tlsproxy_tls_ticket_count", TLSCTX_MAX_TICKETS,
+	    &tickets, err, errlen) < 0)
+		return -1;
+	SSL_CTX_set_num_tickets(ctx, (size_t)tickets);
 	SSL_CTX_set_timeout(ctx, (long)(secs < TLSCTX_MAX_TICKET_S ? secs :
 	    TLSCTX_MAX_TICKET_S));
 	return 0;
@@ -538,6 +562,10 @@ ctx_common(SSL_CTX *ctx, const struct snapshot *s, size_t i,
 	 * back. */
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
 	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+	/* Read whatever the socket has, not a record header and then its
+	 * body: half the read(2) calls. The socket carries nothing but TLS
+	 * from the first byte OpenSSL reads to the last. */
+	SSL_CTX_set_read_ahead(ctx, 1);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
 	    SSL_OP_NO_COMPRESSION);
 	return 0;

@@ -32,6 +32,11 @@ enum tls_level {
 /* The parameter value of service i ("" if absent). */
 const char *tlsctx_param(const struct snapshot *s, size_t i, const char *name);
 
+/* A parameter of service i that must be a whole number from 0 to max:
+ * 0 with *vp set, or -1 with err naming the parameter. */
+int	tlsctx_int(const struct snapshot *s, size_t i, const char *name,
+	    int max, int *vp, char *err, size_t errlen);
+
 /* The value of the role's parameter: "tlsproxy_tls_" (server) or
  * "tlsproxy_client_" (client) + suffix; "" if absent. */
 const char *tlsctx_rparam(const struct snapshot *s, size_t i,

@@ -398,22 +398,6 @@ set_fingerprints(struct tls_policy *pol, const struct snapshot *s,
 	return 0;
 }
 
-/* A non-negative integer parameter. */
-static int
-int_param(const struct snapshot *s, size_t i, const char *name, int max,
-    int *vp, char *err, size_t errlen)
-{
-	const char *v = tlsctx_param(s, i, name);
-	char *end;
-	long n = strtol(v, &end, 10);
-
-	if (*v == '\0' || *end != '\0' || n < 0 || n > max)
-		return errf(err, errlen, "parameter %s: want a number from 0 "
-		    "to %d", name, max);
-	*vp = (int)n;
-	return 0;
-}
-
 /* Whether the server asks for / requires a client certificate, with
  * Postfix's rules: req_ccert implies asking, and only counts at a
  * mandatory level. */
@@ -447,11 +431,11 @@ pol_settings(SSL_CTX *ctx, struct tls_policy *pol, const struct snapshot *s,
 		return errf(err, errlen, "parameter %s: unknown digest \"%s\"",
 		    pname, v);
 	snprintf(pol->md_name, sizeof(pol->md_name), "%s", v);
-	if (int_param(s, i, pol->role == SVC_CLIENT ?
+	if (tlsctx_int(s, i, pol->role == SVC_CLIENT ?
 	    "tlsproxy_client_scert_verifydepth" :
 	    "tlsproxy_tls_ccert_verifydepth", 100000, &pol->verify_depth, err,
 	    errlen) < 0 ||
-	    int_param(s, i, pol->role == SVC_CLIENT ?
+	    tlsctx_int(s, i, pol->role == SVC_CLIENT ?
 	    "tlsproxy_client_loglevel" : "tlsproxy_tls_loglevel", 100000,
 	    &pol->loglevel, err, errlen) < 0)
 		return -1;

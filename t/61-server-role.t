@@ -21,7 +21,8 @@ run_mode() {
 	    "echo 127.0.0.1:0 server 127.0.0.1:$EPORT" \
 	    "tls13 127.0.0.1:0 server 127.0.0.1:$EPORT -o tlsproxy_tls_protocols=>=TLSv1.3" \
 	    "chain 127.0.0.1:0 server 127.0.0.1:$EPORT -o tlsproxy_tls_chain_files=chain.pem" \
-	    "dhe 127.0.0.1:0 server 127.0.0.1:$EPORT -o tlsproxy_tls_dh1024_param_file=$DHFILE"
+	    "dhe 127.0.0.1:0 server 127.0.0.1:$EPORT -o tlsproxy_tls_dh1024_param_file=$DHFILE" \
+	    "quiet 127.0.0.1:0 server 127.0.0.1:$EPORT -o tlsproxy_session_log=no -o tlsproxy_tls_protocols=>=TLSv1.3"
 	daemon_start || { daemon_log; return; }
 	web=$(port_of web) echo=$(port_of echo) t13=$(port_of tls13)
 
@@ -49,8 +50,18 @@ run_mode() {
 	out=$( (printf 'dhe\n'; sleep 1) | timeout 10 openssl s_client -no_ign_eof -tls1_2 -cipher DHE-RSA-AES128-GCM-SHA256 -connect "127.0.0.1:$(port_of dhe)" 2>&1)
 	like "$out" 'Server Temp Key: DH, 2048 bits' "$1: TLS 1.2 DHE with the configured DH parameters"
 
+	# tlsproxy_session_log = no: a session that succeeds leaves no line,
+	# one that fails is logged as ever
+	q=$(port_of quiet)
+	out=$( (printf 'quiet\n'; sleep 1) | timeout 10 openssl s_client -quiet -no_ign_eof -connect "127.0.0.1:$q" 2>/dev/null)
+	is "$out" "quiet" "$1: tlsproxy_session_log=no: the session works"
+	echo | timeout 10 openssl s_client -connect "127.0.0.1:$q" -tls1_2 >/dev/null 2>&1
+	wait_log 'service=quiet: .*TLS handshake' 5
 	wait_log 'DISCONNECT .* in=[0-9]+ out=[0-9]+' 5
 	log=$(cat "$DLOG")
+	unlike "$log" 'service=quiet: .*(established|in=6 out=6)' "$1: tlsproxy_session_log=no: no line for the session that succeeded"
+	like "$log" 'service=quiet: \[127\.0\.0\.1\]:[0-9]+: TLS handshake: ' "$1: tlsproxy_session_log=no: the failed one is logged with its reason"
+	like "$log" 'service=quiet: DISCONNECT \[127\.0\.0\.1\]:[0-9]+ in=0 out=0' "$1: ... and its DISCONNECT line"
 	like "$log" 'service=web: CONNECT from \[127\.0\.0\.1\]:[0-9]+' "$1: CONNECT logged (loglevel 2)"
 	like "$log" 'Anonymous TLS connection established from \[127\.0\.0\.1\]:[0-9]+: TLSv1\.3 with cipher TLS_[A-Z0-9_]+ \([0-9]+/[0-9]+ bits\) key-exchange [A-Za-z0-9]+ server-signature (RSA-PSS|ECDSA) \([0-9]+ bits\) server-digest SHA[0-9]+' \
 	    "$1: the established line as tlsproxy(8) writes it"

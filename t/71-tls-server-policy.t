@@ -12,6 +12,13 @@ tap_setup
 # sc PORT [s_client args]: s_client's report of one empty session
 sc() { _p=$1; shift; echo | timeout 10 openssl s_client -connect "127.0.0.1:$_p" "$@" 2>&1; }
 through() { tls_line "$@"; }
+# sess13 PORT [args]: s_client's report of a TLS 1.3 session that lasts
+# a second (the tickets follow the handshake); tickets13: their number
+sess13() {
+	_p=$1; shift
+	(echo; sleep 1) | timeout 10 openssl s_client -tls1_3 -connect "127.0.0.1:$_p" "$@" 2>&1
+}
+tickets13() { sess13 "$@" | grep -c 'Post-Handshake New Session Ticket arrived'; }
 
 A128=ECDHE-RSA-AES128-GCM-SHA256
 A256=ECDHE-RSA-AES256-GCM-SHA384
@@ -42,7 +49,9 @@ run_mode() {
 	    "nosid 127.0.0.1:0 $e -o tlsproxy_tls_always_issue_session_ids=no" \
 	    "notkt 127.0.0.1:0 $e -o smtpd_tls_session_cache_timeout=0" \
 	    "nocipher 127.0.0.1:0 $e -o tls_session_ticket_cipher=" \
-	    "tkt 127.0.0.1:0 $e -o smtpd_tls_session_cache_timeout=600"
+	    "tkt 127.0.0.1:0 $e -o smtpd_tls_session_cache_timeout=600" \
+	    "tk3 127.0.0.1:0 $e -o tlsproxy_tls_ticket_count=3" \
+	    "tk0 127.0.0.1:0 $e -o tlsproxy_tls_ticket_count=0"
 	daemon_start || { daemon_log; return; }
 	old="-tls1_1 -cipher DEFAULT@SECLEVEL=0"
 
@@ -89,6 +98,17 @@ run_mode() {
 	like "$(sc "$(port_of any)" -tls1_2 -sess_in "$T/sess")" '^Reused, TLSv1\.2' "$1: a ticket resumes the session"
 	sc "$(port_of notkt)" -tls1_2 -sess_out "$T/sess2" >/dev/null
 	like "$(sc "$(port_of notkt)" -tls1_2 -sess_in "$T/sess2")" '^New, TLSv1\.2' "$1: without tickets nothing resumes"
+	# TLS 1.3 tickets per handshake (tlsproxy_tls_ticket_count)
+	is "$(tickets13 "$(port_of any)")" 1 "$1: TLS 1.3: one ticket per handshake by default (as Postfix)"
+	is "$(tickets13 "$(port_of tk3)")" 3 "$1: tlsproxy_tls_ticket_count 3: three"
+	is "$(tickets13 "$(port_of tk0)")" 0 "$1: tlsproxy_tls_ticket_count 0: none"
+	tickets13 "$(port_of any)" -sess_out "$T/sess13" >/dev/null
+	out=$(sess13 "$(port_of any)" -sess_in "$T/sess13")
+	like "$out" '^Reused, TLSv1\.3' "$1: TLS 1.3: the ticket resumes the session"
+	like "$out" 'Post-Handshake New Session Ticket arrived' "$1: TLS 1.3: a resumed session gets a fresh ticket"
+	rm -f "$T/sess13b"
+	tickets13 "$(port_of tk0)" -sess_out "$T/sess13b" >/dev/null
+	ok "$([ ! -s "$T/sess13b" ]; echo $?)" "$1: TLS 1.3 with no tickets: the client has no session to resume"
 
 	wait_log 'service=excl: .*no shared cipher' 5
 	log=$(cat "$DLOG")

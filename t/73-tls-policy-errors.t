@@ -46,6 +46,12 @@ services "$C $V=fingerprint -o tlsproxy_client_fingerprint_digest=sha3"
 check "unknown fingerprint digest" 'service c: parameter tlsproxy_client_fingerprint_digest: invalid digest "sha3"'
 services "$S -o tlsproxy_tls_ccert_verifydepth=deep"
 check "a verify depth that is no number" 'service s: parameter tlsproxy_tls_ccert_verifydepth: invalid integer value "deep"'
+services "$S -o tlsproxy_tls_ticket_count=17"
+check "more TLS 1.3 tickets than 16" 'service s: parameter tlsproxy_tls_ticket_count: want a number from 0 to 16'
+services "$S -o tlsproxy_tls_ticket_count=-1"
+check "a negative ticket count" 'service s: parameter tlsproxy_tls_ticket_count: invalid integer value "-1"'
+services "$S -o tlsproxy_session_log=sometimes"
+check "a session log switch that is not yes or no" 'service s: parameter tlsproxy_session_log: invalid boolean value "sometimes"'
 
 # files
 services "$C $V=verify -o tlsproxy_client_CAfile=$T/missing.pem"

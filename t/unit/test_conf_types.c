@@ -315,6 +315,7 @@ type_by_name(const char *name)
 		{ "*_threads", CONF_T_INT },
 		{ "*_queue_limit", CONF_T_INT },
 		{ "*_max_sessions", CONF_T_INT },
+		{ "*_count", CONF_T_INT },
 		{ "*security_level", CONF_T_LEVEL },
 		{ "*protocols", CONF_T_PROTOCOLS },
 		{ "*ciphers", CONF_T_GRADE },
@@ -410,6 +411,8 @@ static const char *const tlsward_only_names[] = {
 	"tlsproxy_pid_file",
 	"tlsproxy_queue_limit",
 	"tlsproxy_sandbox",
+	"tlsproxy_session_log",
+	"tlsproxy_tls_ticket_count",
 	"tlsproxy_user",
 };
 

@@ -31,6 +31,7 @@
 #include "log.h"
 #include "lset.h"
 #include "runtime.h"
+#include "sockbio.h"
 #include "stack.h"
 #include "stats.h"
 #include "util.h"
@@ -426,6 +427,9 @@ evloop_init(int nthreads, char *err, size_t errlen)
 	}
 	if (nthreads > EVLOOP_MAX_THREADS)
 		nthreads = EVLOOP_MAX_THREADS;
+	if (sockbio_init() < 0)
+		return errf(err, errlen, "event loop: cannot make the socket "
+		    "BIO method");
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		(void)setrlimit(RLIMIT_NOFILE, &rl);

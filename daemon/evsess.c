@@ -18,6 +18,8 @@
 #include "evsess.h"
 #include "log.h"
 #include "runtime.h"
+#include "sockbio.h"
+#include "stats.h"
 #include "tlsverify.h"
 #include "util.h"
 
@@ -38,6 +40,22 @@ ev_register(struct esess *e, int fd, struct evh *h)
 	ev.events = EVS_EVENTS;
 	ev.data.ptr = h;
 	return epoll_ctl(e->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+/* The session's SSL on fd, with a sockbio the relay sends from. */
+static int
+evs_ssl(struct esess *e, int fd, int is_server, const char *sni)
+{
+	BIO *bio = sockbio_new(fd);
+
+	if (bio == NULL) {
+		snprintf(e->s.why, sizeof(e->s.why), "TLS: out of memory");
+		return -1;
+	}
+	if (sess_ssl(&e->s, e->s.svc->ctx, fd, bio, is_server, sni) < 0)
+		return -1;
+	e->r.out = bio;
+	return 0;
 }
 
 struct esess *
@@ -63,7 +81,7 @@ evs_new(int epfd, struct rt *rt, size_t svc, int fd,
 		return NULL;
 	}
 	if (e->s.svc->role == SVC_SERVER) {
-		if (sess_ssl(&e->s, e->s.svc->ctx, fd, 1, NULL) < 0)
+		if (evs_ssl(e, fd, 1, NULL) < 0)
 			e->state = EVS_FLUSH;	/* nothing to flush: ends */
 		else
 			e->state = EVS_HANDSHAKE;
@@ -125,7 +143,10 @@ connect_next(struct esess *e)
 	return EV_FAIL;
 }
 
-/* Both sides are up: relay, edge-triggered, trying every socket once. */
+/* Both sides are up: relay, edge-triggered. The events of both sockets
+ * have been recorded since they were registered; what OpenSSL's
+ * handshake read or wrote is not known, so the TLS socket is tried once
+ * either way, and a freshly connected socket is writable. */
 static void
 relay_begin(struct esess *e, int tfd, int pfd)
 {
@@ -133,8 +154,7 @@ relay_begin(struct esess *e, int tfd, int pfd)
 	e->r.pfd = pfd;
 	e->r.ssl = e->s.ssl;
 	e->r.edge = 1;
-	e->r.ready = RELAY_R_ALL | RELAY_R_P_MAYEOF;	/* events before
-							 * now were not kept */
+	e->r.ready |= RELAY_R_T_RD | RELAY_R_T_WR | RELAY_R_P_WR;
 	e->state = EVS_RELAY;
 }
 
@@ -150,7 +170,7 @@ connected(struct esess *e)
 		relay_begin(e, s->peer_fd, s->fwd_fd);
 		return EV_NEXT;
 	}
-	if (sess_ssl(s, s->svc->ctx, s->fwd_fd, 0, s->svc->sni) < 0)
+	if (evs_ssl(e, s->fwd_fd, 0, s->svc->sni) < 0)
 		return EV_FAIL;
 	wd_arm(&s->wd, s->handshake_ms);
 	e->state = EVS_HANDSHAKE;
@@ -186,6 +206,21 @@ step_connect(struct esess *e, int from_fwd, uint32_t events)
 	return EV_NEXT;		/* the next address, if any */
 }
 
+/* The handshake waits for the peer: send it what OpenSSL wrote. */
+static int
+handshake_send(struct esess *e)
+{
+	struct sess *s = &e->s;
+
+	if (sockbio_flush(e->r.out) >= 0)
+		return EV_WAIT;	/* all sent, or the rest on EPOLLOUT */
+	stats_hs_fail(&s->st, errno == EPIPE || errno == ECONNRESET ?
+	    STATS_HS_PEER_CLOSED : STATS_HS_OTHER);
+	snprintf(s->why, sizeof(s->why), "TLS handshake: %s",
+	    strerror(errno));
+	return EV_FAIL;
+}
+
 static int
 step_handshake(struct esess *e)
 {
@@ -193,13 +228,19 @@ step_handshake(struct esess *e)
 	int rc, want, is_server = s->svc->role == SVC_SERVER;
 
 	if ((rc = sess_handshake_step(s, &want)) == 0)
-		return EV_WAIT;
+		return handshake_send(e);
 	if (rc < 0 ||
 	    tlsverify_check(s->ssl, s->svc, s->why, sizeof(s->why)) < 0)
 		return EV_FAIL;
 	wd_disarm(&s->wd);
 	sess_established(s, is_server, is_server ? s->peer :
 	    s->svc->fwd_text);
+	/* What the handshake left collected: a TLS 1.3 server's session
+	 * tickets, which go with the first data; else a Finished the peer
+	 * waits for (ours as a client, a TLS 1.2 server's), which goes now.
+	 * A send error shows in the relay. */
+	if (!is_server || SSL_version(s->ssl) != TLS1_3_VERSION)
+		(void)sockbio_flush(e->r.out);
 	if (is_server) {
 		wd_arm(&s->wd, s->svc->handshake_ms);
 		e->state = EVS_CONNECT;
@@ -228,6 +269,9 @@ step_relay(struct esess *e)
 static int
 evs_end(struct esess *e, int failed)
 {
+	/* After a failure: an alert or a ticket may still be collected. */
+	if (e->r.out != NULL)
+		(void)sockbio_flush(e->r.out);
 	relay_fini(&e->r);
 	sess_finish(&e->s, &e->r, failed);
 	e->state = EVS_OVER;
@@ -239,7 +283,7 @@ evs_drive(struct esess *e, int from_fwd, uint32_t events)
 {
 	int rc;
 
-	if (e->state == EVS_RELAY && events != 0)
+	if (events != 0)	/* in every state: see relay_ready */
 		relay_ready(&e->r, from_fwd == (e->s.svc->role == SVC_CLIENT),
 		    events);
 	for (;;) {

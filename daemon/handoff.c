@@ -363,7 +363,7 @@ ho_ssl(struct sess *s, struct ho *h)
 	const char *sni = h->req.servername[0] != '\0' ? h->req.servername :
 	    h->prof->sni;
 
-	if (sess_ssl(s, h->ctx, s->fwd_fd, is_server, is_server ? NULL :
+	if (sess_ssl(s, h->ctx, s->fwd_fd, NULL, is_server, is_server ? NULL :
 	    sni) < 0)
 		return -1;
 	if (!h->own_policy)

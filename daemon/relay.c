@@ -24,6 +24,7 @@
 
 #include "log.h"
 #include "relay.h"
+#include "sockbio.h"
 #include "stack.h"
 #include "util.h"
 
@@ -54,9 +55,9 @@ ssl_result(struct relay *r, int ret, const char *op, char *why, size_t len)
 	int e = SSL_get_error(r->ssl, ret);
 
 	switch (e) {
-	case SSL_ERROR_WANT_READ:
+	case SSL_ERROR_WANT_READ:	/* read(2) said EAGAIN */
 		r->ssl_want_r = 1;
-		r->ready &= ~RELAY_R_T_RD;
+		r->ready &= ~(RELAY_R_T_RD | RELAY_R_T_MAYEOF);
 		return STEP_IDLE;
 	case SSL_ERROR_WANT_WRITE:
 		r->ssl_want_w = 1;
@@ -103,16 +104,16 @@ step_plain_read(struct relay *r, char *why, size_t len)
 			if (n < 0 && (errno == EAGAIN || errno == EINTR))
 				return STEP_IDLE;
 		}
-		r->p2t = xmalloc(RELAY_BUF);
+		r->p2t = xmalloc(RELAY_P2T_BUF);
 	}
-	n = read(r->pfd, r->p2t, RELAY_BUF);
+	n = read(r->pfd, r->p2t, RELAY_P2T_BUF);
 	if (n > 0) {
 		r->p2t_len = (size_t)n;
 		r->p2t_off = 0;
 		/* Edge-triggered: a short read emptied the socket, and data
 		 * that comes later is a new event; no read to see EAGAIN.
 		 * Unless an EOF may be waiting: read on until it shows. */
-		if (r->edge && (size_t)n < RELAY_BUF &&
+		if (r->edge && (size_t)n < RELAY_P2T_BUF &&
 		    !(r->ready & RELAY_R_P_MAYEOF))
 			r->ready &= ~RELAY_R_P_RD;
 		return STEP_MOVED;
@@ -154,6 +155,7 @@ step_tls_write(struct relay *r, char *why, size_t len)
 	}
 	r->p2t_off += (size_t)n;
 	r->to_tls += (uint64_t)n;
+	r->out_data = 1;
 	if (r->p2t_off == r->p2t_len)
 		r->p2t_off = r->p2t_len = 0;
 	return STEP_MOVED;
@@ -221,6 +223,11 @@ step_tls_read(struct relay *r, char *why, size_t len)
 	n = SSL_read(r->ssl, r->t2p, RELAY_BUF);
 	if (n <= 0)
 		return ssl_result(r, n, "read", why, len);
+	/* As for plaintext: the last read(2) was short and OpenSSL holds
+	 * nothing more, so the socket is empty until the next event. */
+	if (r->edge && r->out != NULL && sockbio_drained(r->out) &&
+	    !(r->ready & RELAY_R_T_MAYEOF) && SSL_has_pending(r->ssl) == 0)
+		r->ready &= ~RELAY_R_T_RD;
 	r->t2p_len = (size_t)n;
 	r->t2p_off = 0;
 	r->from_tls += (uint64_t)n;
@@ -266,13 +273,46 @@ step_plain_shutdown(struct relay *r, char *why, size_t len)
 	return STEP_MOVED;
 }
 
+/* Sends what the TLS records collected in r->out: when application data
+ * or the close_notify is among it. Until then a TLS 1.3 session ticket
+ * (or a KeyUpdate) waits, and goes with the first data: one segment, not
+ * two. A peer that is gone fails the relay if application data was
+ * collected; else it only ends the TLS side, as a lost connection. */
+static int
+step_tls_flush(struct relay *r, char *why, size_t len)
+{
+	long n;
+
+	if (r->out == NULL || sockbio_pending(r->out) == 0 ||
+	    (!r->out_data && !(r->flags & RELAY_F_T_SHUT)) ||
+	    (r->edge && !(r->ready & RELAY_R_T_WR)))
+		return STEP_IDLE;
+	if ((n = sockbio_flush(r->out)) < 0) {
+		if (errno != EPIPE && errno != ECONNRESET)
+			return set_why(why, len, "TLS write: %s",
+			    strerror(errno));
+		if (r->out_data)
+			return set_why(why, len, "TLS write: the peer closed "
+			    "the connection before all data was delivered");
+		sockbio_discard(r->out);
+		r->flags |= RELAY_F_T_EOF | RELAY_F_T_DIRTY;
+		return STEP_MOVED;
+	}
+	if (sockbio_pending(r->out) > 0)
+		r->ready &= ~RELAY_R_T_WR;	/* EAGAIN */
+	else
+		r->out_data = 0;
+	return n > 0 ? STEP_MOVED : STEP_IDLE;
+}
+
 static int
 relay_done(const struct relay *r)
 {
 	unsigned all = RELAY_F_P_EOF | RELAY_F_T_EOF | RELAY_F_T_SHUT |
 	    RELAY_F_P_SHUT;
 
-	return (r->flags & all) == all && r->p2t_len == 0 && r->t2p_len == 0;
+	return (r->flags & all) == all && r->p2t_len == 0 && r->t2p_len == 0 &&
+	    (r->out == NULL || sockbio_pending(r->out) == 0);
 }
 
 /* One round of every step; STEP_MOVED if any moved. */
@@ -399,7 +439,7 @@ void
 relay_fini(struct relay *r)
 {
 	if (r->p2t != NULL)
-		explicit_bzero(r->p2t, RELAY_BUF);
+		explicit_bzero(r->p2t, RELAY_P2T_BUF);
 	if (r->t2p != NULL)
 		explicit_bzero(r->t2p, RELAY_BUF);
 	free(r->p2t);
@@ -413,10 +453,18 @@ relay_pump(struct relay *r, int *moved, char *why, size_t whylen)
 	int step;
 
 	*moved = 0;
-	while ((step = relay_round(r, why, whylen)) == STEP_MOVED)
+	for (;;) {
+		while ((step = relay_round(r, why, whylen)) == STEP_MOVED)
+			*moved = 1;
+		/* Nothing moves: send what the records collected; if that
+		 * made room, the steps may move again. */
+		if (step == STEP_FAIL ||
+		    (step = step_tls_flush(r, why, whylen)) == STEP_FAIL)
+			return -1;
+		if (step == STEP_IDLE)
+			break;
 		*moved = 1;
-	if (step == STEP_FAIL)
-		return -1;
+	}
 	if (relay_done(r))
 		return RELAY_DONE;
 	if (r->p2t_len == 0 && r->t2p_len == 0 &&
@@ -439,8 +487,8 @@ relay_ready(struct relay *r, int is_tls, uint32_t events)
 	 * both. */
 	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 		r->ready |= rd;
-	if (!is_tls && (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
-		r->ready |= RELAY_R_P_MAYEOF;
+	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		r->ready |= is_tls ? RELAY_R_T_MAYEOF : RELAY_R_P_MAYEOF;
 	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
 		r->ready |= wr;
 }

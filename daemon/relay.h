@@ -12,9 +12,11 @@
  *    plaintext side; the other direction keeps flowing;
  *  - a TLS error first delivers what was already decrypted, then ends;
  *  - the watchdog's deadlines end a stalled relay;
- *  - the 2 x 16 KiB buffers exist only while data moves: after
- *    RELAY_IDLE_MS without I/O they are freed (and the thread's stack
- *    trimmed), so idle sessions stay small.
+ *  - the buffers (64 KiB towards TLS: four records per read(2); 16 KiB,
+ *    one record, from TLS) exist only while data moves: relay_pump frees
+ *    them whenever nothing is in flight, relay_run after RELAY_IDLE_MS
+ *    without I/O (and trims the thread's stack), so idle sessions stay
+ *    small.
  */
 #ifndef TLSWARD_RELAY_H
 #define TLSWARD_RELAY_H
@@ -27,13 +29,18 @@
 #include "watchdog.h"
 
 #define RELAY_BUF	16384	/* one TLS record of plaintext */
+#define RELAY_P2T_BUF	65536	/* plaintext read at once */
 #define RELAY_IDLE_MS	1000	/* no I/O for this long: release buffers */
 
 struct relay {
 	SSL		*ssl;		/* borrowed; its BIO owns no fd */
+	BIO		*out;		/* event loops: ssl's sockbio (owned
+					 * by ssl), whose collected bytes
+					 * relay_pump sends; else NULL */
+	int		 out_data;	/* out holds application data */
 	int		 tfd;		/* TLS peer socket (borrowed) */
 	int		 pfd;		/* plaintext socket (borrowed) */
-	unsigned char	*p2t;		/* plaintext -> TLS, RELAY_BUF */
+	unsigned char	*p2t;		/* plaintext -> TLS, RELAY_P2T_BUF */
 	size_t		 p2t_len, p2t_off;
 	unsigned char	*t2p;		/* TLS -> plaintext, RELAY_BUF */
 	size_t		 t2p_len, t2p_off;
@@ -64,9 +71,10 @@ struct relay {
 #define RELAY_R_ALL	0x0f
 #define RELAY_R_P_MAYEOF 0x10	/* an EOF or error on the plaintext
 				 * socket may not have been read yet (a
-				 * hang-up event, or no EAGAIN seen since
-				 * the relay began): a short read does not
-				 * mean the socket is drained */
+				 * hang-up event was seen, and no EAGAIN
+				 * since): a short read does not mean the
+				 * socket is drained */
+#define RELAY_R_T_MAYEOF 0x20	/* the same for the TLS socket */
 
 /* Runs until both directions are closed (0) or an error or deadline ends
  * the relay (-1, with why set to a reason for the log). The buffers are
@@ -78,14 +86,19 @@ int	relay_run(struct relay *r, struct wd *w, char *why, size_t whylen);
  * nothing to do: wait for any event on either socket), or -1 with why
  * set. *moved tells whether anything moved (for the watchdog). Buffers
  * exist only while data is in flight: a waiting relay with both empty
- * holds none. With r->edge set (and r->ready starting at RELAY_R_ALL |
- * RELAY_R_P_MAYEOF), steps whose socket is not ready are skipped. */
+ * holds none. With r->edge set, steps whose socket is not ready
+ * (r->ready, from relay_ready) are skipped. With r->out, what the TLS
+ * records collect there is sent when no step moves any more (and when
+ * the collection is full), and the relay is done only when it is all
+ * sent. */
 #define RELAY_WAIT	0
 #define RELAY_DONE	1
 int	relay_pump(struct relay *r, int *moved, char *why, size_t whylen);
 
 /* Edge mode: an epoll event (EPOLLIN, EPOLLOUT, ... bits) on the TLS
- * socket (is_tls) or the plaintext socket. */
+ * socket (is_tls) or the plaintext socket. Every event of a session is
+ * to be passed, from its first: readiness that was reported and not
+ * recorded is never reported again. */
 void	relay_ready(struct relay *r, int is_tls, uint32_t events);
 
 /* After relay_pump failed: writes what was already decrypted to the

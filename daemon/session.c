@@ -162,18 +162,21 @@ sess_established(struct sess *s, int is_server, const char *where)
 }
 
 int
-sess_ssl(struct sess *s, SSL_CTX *ctx, int fd, int is_server,
+sess_ssl(struct sess *s, SSL_CTX *ctx, int fd, BIO *bio, int is_server,
     const char *sni)
 {
 	char tls[512];
 
 	if ((s->ssl = SSL_new(ctx)) == NULL ||
-	    SSL_set_fd(s->ssl, fd) != 1) {
+	    (bio == NULL && SSL_set_fd(s->ssl, fd) != 1)) {
 		snprintf(s->why, sizeof(s->why), "SSL_new: %s",
 		    log_tls_errors(tls, sizeof(tls)));
+		BIO_free(bio);
 		return -1;
 	}
-	/* SSL_set_fd's socket BIO does not close fd: the session does. */
+	/* Neither BIO closes fd: the session does. */
+	if (bio != NULL)
+		SSL_set_bio(s->ssl, bio, bio);	/* s->ssl owns bio */
 	if (is_server)
 		SSL_set_accept_state(s->ssl);
 	else {

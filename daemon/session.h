@@ -77,9 +77,11 @@ socklen_t sess_addr_len(const struct sockaddr_storage *ss);
 int	sess_wait(struct sess *s, int fd, short events);
 
 /* A new SSL (s->ssl) from ctx on fd, accepting (is_server) or
- * connecting with SNI sni (NULL: none). The session closes fd. */
-int	sess_ssl(struct sess *s, SSL_CTX *ctx, int fd, int is_server,
-	    const char *sni);
+ * connecting with SNI sni (NULL: none), with bio as its BIO (SSL_free
+ * frees it) or, with bio NULL, OpenSSL's socket BIO. The session closes
+ * fd. */
+int	sess_ssl(struct sess *s, SSL_CTX *ctx, int fd, BIO *bio,
+	    int is_server, const char *sni);
 
 /* The handshake on fd within s->handshake_ms (counted in the stats). */
 int	sess_handshake(struct sess *s, int fd);

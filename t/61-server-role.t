@@ -22,7 +22,8 @@ run_mode() {
 	    "tls13 127.0.0.1:0 server 127.0.0.1:$EPORT -o tlsproxy_tls_protocols=>=TLSv1.3" \
 	    "chain 127.0.0.1:0 server 127.0.0.1:$EPORT -o tlsproxy_tls_chain_files=chain.pem" \
 	    "dhe 127.0.0.1:0 server 127.0.0.1:$EPORT -o tlsproxy_tls_dh1024_param_file=$DHFILE" \
-	    "quiet 127.0.0.1:0 server 127.0.0.1:$EPORT -o tlsproxy_session_log=no -o tlsproxy_tls_protocols=>=TLSv1.3"
+	    "quiet 127.0.0.1:0 server 127.0.0.1:$EPORT -o tlsproxy_session_log=no -o tlsproxy_tls_protocols=>=TLSv1.3" \
+	    "greet 127.0.0.1:0 server 127.0.0.1:$GPORT"
 	daemon_start || { daemon_log; return; }
 	web=$(port_of web) echo=$(port_of echo) t13=$(port_of tls13)
 
@@ -49,6 +50,13 @@ run_mode() {
 	is "$out" "chained" "$1: a certificate from tlsproxy_tls_chain_files"
 	out=$( (printf 'dhe\n'; sleep 1) | timeout 10 openssl s_client -no_ign_eof -tls1_2 -cipher DHE-RSA-AES128-GCM-SHA256 -connect "127.0.0.1:$(port_of dhe)" 2>&1)
 	like "$out" 'Server Temp Key: DH, 2048 bits' "$1: TLS 1.2 DHE with the configured DH parameters"
+
+	# a backend that speaks first: its greeting (and the TLS 1.3 ticket
+	# that waits for it) reaches a client that sends nothing
+	out=$(sleep 2 | timeout 10 openssl s_client -quiet -tls1_3 -connect "127.0.0.1:$(port_of greet)" 2>/dev/null)
+	like "$out" '^220 plaintext greeting' "$1: TLS 1.3: a backend that speaks first is heard by a silent client"
+	out=$(sleep 2 | timeout 10 openssl s_client -quiet -tls1_2 -connect "127.0.0.1:$(port_of greet)" 2>/dev/null)
+	like "$out" '^220 plaintext greeting' "$1: TLS 1.2: the same"
 
 	# tlsproxy_session_log = no: a session that succeeds leaves no line,
 	# one that fails is logged as ever
@@ -79,6 +87,7 @@ DHFILE=$T/dh.pem
 chmod 755 "$T"; chmod 644 "$DHFILE"
 backend_start http; HPORT=$BPORT
 backend_start echo; EPORT=$BPORT
+backend_start record "$T/greet.got"; GPORT=$BPORT
 run_mode enforce
 run_mode off
 tap_done

@@ -18,13 +18,20 @@ run_mode() {
 	    -key2 "$key" -cert2 "$cert" -servername_fatal -servername localhost \
 	    > "$T/s_server.out" 2>&1 &
 	tap_pid $!
+	# a server that speaks first (SMTP-like): the greeting follows the
+	# handshake, which our Finished must complete
+	gport=$(free_port)
+	(printf 'greeting\n'; sleep 30) | openssl s_server -quiet -accept "$gport" -naccept 1 \
+	    -key "$key" -cert "$cert" > /dev/null 2>&1 &
+	tap_pid $!
 	rm -f "$T/tport"
 	"$TLSPEER" -s "$T/tport" -k "$key" -r "$cert" -t 30 < /dev/null > "$T/tlspeer.out" 2>"$T/tlspeer.err" &
 	tap_pid $!
 	for i in $(seq 50); do [ -s "$T/tport" ] && break; sleep 0.1; done
 	services "toss 127.0.0.1:0 client localhost:$sport -o tlsproxy_client_security_level=encrypt" \
 	    "topeer 127.0.0.1:0 client 127.0.0.1:$(cat "$T/tport") -o tlsproxy_client_security_level=may" \
-	    "toplain 127.0.0.1:0 client 127.0.0.1:$PLAINPORT -o tlsproxy_client_security_level=may"
+	    "toplain 127.0.0.1:0 client 127.0.0.1:$PLAINPORT -o tlsproxy_client_security_level=may" \
+	    "tofirst 127.0.0.1:0 client 127.0.0.1:$gport -o tlsproxy_client_security_level=may"
 	daemon_start || { daemon_log; return; }
 
 	# s_server refuses a handshake without SNI "localhost": the forward
@@ -39,6 +46,15 @@ run_mode() {
 	wait_log 'service=topeer: .*TLS connection established to 127\.0\.0\.1:[0-9]+' 5
 	like "$(cat "$DLOG")" 'service=topeer: Untrusted TLS connection established to 127\.0\.0\.1:[0-9]+: TLSv1\.3 with cipher' \
 	    "$1: the client-role established line (unverified peer: Untrusted)"
+
+	out=$(python3 -c 'import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.settimeout(5)
+try:
+    print(s.recv(100).decode().strip())
+except socket.timeout:
+    print("timeout")' "$(port_of tofirst)")
+	is "$out" "greeting" "$1: a server that speaks first is heard (the handshake completes at once)"
 
 	# a plaintext server behind a client listener: handshake fails,
 	# nothing is relayed in plaintext

@@ -220,6 +220,8 @@ step_tls_read(struct relay *r, char *why, size_t len)
 		r->t2p = xmalloc(RELAY_BUF);
 	}
 	ERR_clear_error();
+	if (r->out != NULL)
+		sockbio_reset_drained(r->out);
 	n = SSL_read(r->ssl, r->t2p, RELAY_BUF);
 	if (n <= 0)
 		return ssl_result(r, n, "read", why, len);

@@ -26,7 +26,8 @@ struct sockbio {
 	size_t		 len;		/* collected up to here */
 	size_t		 cap;
 	int		 err;		/* errno of a failed send (sticky) */
-	int		 drained;	/* last read(2) was short */
+	int		 drained;	/* last read(2) was short (since
+					 * sockbio_reset_drained) */
 };
 
 static BIO_METHOD *sockbio_method;
@@ -240,4 +241,10 @@ int
 sockbio_drained(BIO *b)
 {
 	return ((struct sockbio *)BIO_get_data(b))->drained;
+}
+
+void
+sockbio_reset_drained(BIO *b)
+{
+	((struct sockbio *)BIO_get_data(b))->drained = 0;
 }

@@ -52,8 +52,12 @@ size_t	sockbio_pending(BIO *b);
 /* Drops what is collected (the peer is gone). */
 void	sockbio_discard(BIO *b);
 
-/* 1 if the last read(2) returned less than it asked for: the socket was
- * empty then, and data that comes later is a new epoll event. */
+/* 1 if a read(2) since sockbio_reset_drained returned less than it
+ * asked for (and none after it read anything): the socket was empty
+ * then, and data that comes later is a new epoll event. Reset before an
+ * SSL_read: one served from OpenSSL's buffer reads nothing, and an older
+ * short read says nothing about data that came since. */
 int	sockbio_drained(BIO *b);
+void	sockbio_reset_drained(BIO *b);
 
 #endif

@@ -16,7 +16,8 @@ run_mode() {
 	SANDBOX=$1
 	rm -rf "$CONF"; mkdir "$CONF"; : > "$CONF/main.cf"
 	daemon_setup
-	services "echo 127.0.0.1:0 server 127.0.0.1:$EPORT"
+	services "echo 127.0.0.1:0 server 127.0.0.1:$EPORT" \
+	    "slow 127.0.0.1:0 server 127.0.0.1:$SPORT"
 	daemon_start || { daemon_log; return; }
 	port=$(port_of echo)
 
@@ -24,6 +25,15 @@ run_mode() {
 	"$TLSPEER" -c "127.0.0.1:$port" -t 60 < "$T/big" > "$T/out" 2>"$T/peer.err"
 	ok $? "$1: 8 MiB both ways: both directions closed cleanly"
 	is "$(sha256sum < "$T/out" | cut -d' ' -f1)" "$want" "$1: 8 MiB both ways: checksum"
+
+	# many small records, several per segment, into a backend that reads
+	# slowly: the relay holds decrypted data while more records wait in
+	# OpenSSL's buffer and in the socket
+	out=$(python3 "$TOP_SRCDIR/t/tools/small_records.py" "$(port_of slow)" 10000 200 1000)
+	ok $? "$1: 10000 small records, in bursts, into a slow backend: all back in time"
+	set -- "$1" $out
+	is "$2" 2000000 "$1: small records: 2,000,000 bytes back"
+	is "$4" "$3" "$1: small records: checksum"
 
 	# four sessions in parallel
 	pids=
@@ -93,6 +103,7 @@ PY
 }
 
 backend_start echo; EPORT=$BPORT
+backend_start slowecho; SPORT=$BPORT
 run_mode enforce
 run_mode off
 tap_done

@@ -7,6 +7,9 @@ in threads until killed. Modes:
   echo  (default) write back everything read; at EOF from the client,
         shut down the write side after the last byte (half-close).
   http  answer any request with "HTTP/1.0 200 OK" and the body "hello\n".
+  slowecho as echo, but with a 4 KiB receive buffer, reading 1 KiB at a
+        time with a pause after each read, so the proxy's writes to it
+        block again and again.
   silent read and discard, never answer, never close.
   flood write without end until the connection breaks.
   record greet with "220 plaintext greeting" and append everything read
@@ -41,6 +44,18 @@ def http(conn):
                      b"Connection: close\r\n\r\n%s" % (len(body), body))
 
 
+def slowecho(conn):
+    import time
+    with conn:
+        while True:
+            data = conn.recv(1024)
+            if not data:
+                break
+            conn.sendall(data)
+            time.sleep(0.0005)
+        conn.shutdown(socket.SHUT_WR)
+
+
 def silent(conn):
     while conn.recv(65536):
         pass
@@ -72,10 +87,12 @@ def record(conn):
 def main():
     portfile = sys.argv[1]
     mode = {"echo": echo, "http": http, "silent": silent, "flood": flood,
-            "record": record}[
+            "record": record, "slowecho": slowecho}[
         sys.argv[2] if len(sys.argv) > 2 else "echo"]
     srv = socket.socket()
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if mode is slowecho:    # accepted sockets inherit it
+        srv.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     srv.bind(("127.0.0.1", 0))
     srv.listen(128)
     with open(portfile + ".tmp", "w") as f:

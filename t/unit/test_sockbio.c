@@ -140,6 +140,8 @@ test_read(void)
 	is_int(sockbio_drained(b), 0, "a full read: not drained");
 	is_int(BIO_read(b, buf, sizeof(buf)), 4, "the other 4");
 	is_int(sockbio_drained(b), 1, "a short read: drained");
+	sockbio_reset_drained(b);
+	is_int(sockbio_drained(b), 0, "sockbio_reset_drained forgets it");
 	close(sv[1]);
 	sv[1] = -1;
 	is_int(BIO_read(b, buf, sizeof(buf)), 0, "the peer closed: 0");

@@ -55,6 +55,10 @@ sb_reserve(struct sockbio *sb, size_t n)
 	cap = sb->cap ? sb->cap : SOCKBIO_MIN_CAP;
 	while (cap < have + n)
 		cap *= 2;
+	/* Not past what is needed: a doubling to 128 KiB would cross
+	 * glibc's mmap threshold, and every flush would map and unmap. */
+	if (cap > SOCKBIO_MAX)
+		cap = have + n > SOCKBIO_MAX ? have + n : SOCKBIO_MAX;
 	sb->buf = xreallocarray(sb->buf, cap, 1);
 	sb->cap = cap;
 }

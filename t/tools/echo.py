@@ -19,15 +19,18 @@ in threads until killed. Modes:
 import socket
 import sys
 import threading
+import time
 
 
-def echo(conn):
+def echo(conn, size=65536, pause=0.0):
     with conn:
         while True:
-            data = conn.recv(65536)
+            data = conn.recv(size)
             if not data:
                 break
             conn.sendall(data)
+            if pause:
+                time.sleep(pause)
         conn.shutdown(socket.SHUT_WR)
 
 
@@ -45,15 +48,7 @@ def http(conn):
 
 
 def slowecho(conn):
-    import time
-    with conn:
-        while True:
-            data = conn.recv(1024)
-            if not data:
-                break
-            conn.sendall(data)
-            time.sleep(0.0005)
-        conn.shutdown(socket.SHUT_WR)
+    echo(conn, 1024, 0.0005)
 
 
 def silent(conn):

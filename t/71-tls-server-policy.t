@@ -12,11 +12,12 @@ tap_setup
 # sc PORT [s_client args]: s_client's report of one empty session
 sc() { _p=$1; shift; echo | timeout 10 openssl s_client -connect "127.0.0.1:$_p" "$@" 2>&1; }
 through() { tls_line "$@"; }
-# sess13 PORT [args]: s_client's report of a TLS 1.3 session that lasts
-# a second (the tickets follow the handshake); tickets13: their number
+# sess13 PORT [args]: s_client's report of a TLS 1.3 session that sends
+# a line to the echo backend and lasts two seconds (the tickets come
+# with the first data); tickets13: their number
 sess13() {
 	_p=$1; shift
-	(echo; sleep 1) | timeout 10 openssl s_client -tls1_3 -connect "127.0.0.1:$_p" "$@" 2>&1
+	(echo; sleep 2) | timeout 10 openssl s_client -tls1_3 -connect "127.0.0.1:$_p" "$@" 2>&1
 }
 tickets13() { sess13 "$@" | grep -c 'Post-Handshake New Session Ticket arrived'; }
 

@@ -78,7 +78,7 @@ PY
 inflight=$!
 tap_pid "$inflight"
 for i in $(seq 50); do [ -s "$T/inflight.out" ] && break; sleep 0.1; done
-tw new-server-key localhost > "$T/newkey.out" 2>&1
+new_key "$T/newkey.out" localhost
 key2=$(sed -n 's/^New private key: //p' "$T/newkey.out")
 cert2=$(sed -n 's/^New self-signed certificate: //p' "$T/newkey.out")
 tw deploy-server-cert "$cert2" "$key2" >/dev/null 2>&1
@@ -150,7 +150,7 @@ is "$gen_after" "$gen_before failed 2" "same generation and services; status say
 
 # A key that does not match its certificate: found before the worker sees it.
 services "web 127.0.0.1:0 server 127.0.0.1:$HPORT" "echo 127.0.0.1:0 server 127.0.0.1:$EPORT"
-tw new-server-key localhost > "$T/newkey3.out" 2>&1
+new_key "$T/newkey3.out" localhost
 key3=$(sed -n 's/^New private key: //p' "$T/newkey3.out")
 cp "$CONF/main.cf" "$T/main.cf.good"
 tw config -e "smtpd_tls_key_file = $key3" >/dev/null

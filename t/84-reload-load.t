@@ -108,11 +108,7 @@ sleep 1
 rotated=0
 reload_fail=0
 for i in $(seq "$ROTATIONS"); do
-	# Key file names carry the time to the second: retry a clash.
-	for try in 1 2 3 4 5 6 7 8 9 10; do
-		tw new-server-key localhost > "$T/newkey.out" 2>&1 && break
-		sleep 0.2
-	done
+	new_key "$T/newkey.out" localhost || diag "new key $i: $(cat "$T/newkey.out")"
 	key=$(sed -n 's/^New private key: //p' "$T/newkey.out")
 	cert=$(sed -n 's/^New self-signed certificate: //p' "$T/newkey.out")
 	tw deploy-server-cert "$cert" "$key" >/dev/null 2>&1 || { diag "deploy $i failed"; break; }

@@ -124,7 +124,7 @@ is "$(jq_ 'd["services"][0]["certificates"][0]["subject"], d["services"][0]["cer
     "('CN=localhost', 'RSA', 2048)" "subject, key algorithm and size"
 
 # An ECDSA pair next to the RSA one: both are listed.
-tw new-server-key -a ecdsa localhost > "$T/ec.out" 2>&1
+new_key "$T/ec.out" -a ecdsa localhost
 tw deploy-server-cert "$(sed -n 's/^New self-signed certificate: //p' "$T/ec.out")" \
     "$(sed -n 's/^New private key: //p' "$T/ec.out")" >/dev/null 2>&1
 tw reload >/dev/null

@@ -33,6 +33,21 @@ tap_pid() { _tap_pids="$_tap_pids $1"; }
 
 tw() { "$TLSWARD" -c "$CONF" "$@"; }
 
+# new_key OUT [ARGS...]: tw new-server-key ARGS > OUT. Key file names
+# carry the time to the second and are never overwritten, so a run in
+# the same second as an earlier one fails with "already exists": that,
+# and only that, is retried (up to 2 seconds).
+new_key() {
+	_nk_out=$1
+	shift
+	for _nk_try in 1 2 3 4 5 6 7 8 9 10; do
+		tw new-server-key "$@" > "$_nk_out" 2>&1 && return 0
+		grep -q 'already exists' "$_nk_out" || return 1
+		sleep 0.2
+	done
+	return 1
+}
+
 ok() {	# ok CONDITION-STATUS NAME : pass when the status is 0
 	_tap_n=$((_tap_n + 1))
 	if [ "$1" -eq 0 ]; then echo "ok $_tap_n - $2"

@@ -5,18 +5,11 @@
 # RSA and EC keys in PKCS#8 and traditional form, an encrypted key, and
 # a two-certificate chain. Skipped without clang or libFuzzer.
 . "$TOP_SRCDIR/t/lib.sh"
+. "$TOP_SRCDIR/t/lib-fuzz.sh"
 tap_setup
-CLANG=${CLANG:-clang}
-command -v "$CLANG" >/dev/null 2>&1 || skip_all "clang not installed (Debian package clang)"
-secs=${FUZZ_SECONDS:-20}
 C=$TOP_SRCDIR/common
-
-"$CLANG" -g -O1 -fsanitize=fuzzer,address,undefined \
-    -fno-sanitize-recover=undefined -I"$TOP_BUILDDIR" -I"$C" \
-    "$TOP_SRCDIR/t/fuzz/fuzz_pem.c" "$C/pem.c" "$C/util.c" "$C/log.c" \
-    "$C/fileio.c" -lcrypto -o "$T/fuzz_pem" > "$T/build.log" 2>&1 ||
-	skip_all "cannot build a libFuzzer target: $(head -n 1 "$T/build.log")"
-ok 0 "the fuzz target builds"
+fuzz_build fuzz_pem -I"$C" "$TOP_SRCDIR/t/fuzz/fuzz_pem.c" "$C/pem.c" \
+    "$C/util.c" "$C/log.c" "$C/fileio.c" -lcrypto
 
 # Seeds: key text, NUL, chain text.
 S=$T/seed
@@ -39,10 +32,5 @@ seed trad "$S/rsa-trad.key" "$S/leaf.pem"
 seed ec "$S/ca.key" "$S/ca.pem"
 seed enc "$S/enc.key" "$S/ca.pem" "$S/leaf.pem"
 
-(cd "$T" && ./fuzz_pem -max_total_time="$secs" -timeout=5 -rss_limit_mb=2048 \
-    -print_final_stats=1 corpus > fuzz.log 2>&1)
-rc=$?
-ok $rc "key and certificate loading survives ${secs}s of fuzzing"
-[ $rc -eq 0 ] || diag "$(tail -n 30 "$T/fuzz.log")"
-like "$(cat "$T/fuzz.log")" 'stat::number_of_executed_units: [0-9]{3,}' "hundreds of inputs were tried"
+fuzz_run fuzz_pem "key and certificate loading" 3
 tap_done

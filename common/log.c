@@ -8,10 +8,13 @@
 #include "config.h"
 
 #include <errno.h>
+#include <paths.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -23,6 +26,27 @@ static const char *log_prog = "tlsward";
 static enum log_dest log_to = LOG_TO_STDERR;
 static int log_level_verbose;
 static int log_fd = -1;
+static int log_journal;		/* stderr is the journal: "<N>" prefixes */
+
+/* openlog(3) keeps the ident pointer, so it must outlive every
+ * configuration that named it: a reload frees the old one. */
+static char log_ident[64];
+static int log_facility;
+
+/* 1 if JOURNAL_STREAM names the device and inode of our stderr. */
+static int
+log_stderr_is_journal(void)
+{
+	const char *v = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (v == NULL || sscanf(v, "%llu:%llu", &dev, &ino) != 2 ||
+	    fstat(STDERR_FILENO, &st) < 0)
+		return 0;
+	return (unsigned long long)st.st_dev == dev &&
+	    (unsigned long long)st.st_ino == ino;
+}
 
 void
 log_init(const char *progname, enum log_dest dest, int verbose)
@@ -30,13 +54,46 @@ log_init(const char *progname, enum log_dest dest, int verbose)
 	log_prog = progname;
 	log_to = dest;
 	log_level_verbose = verbose;
+	log_journal = log_stderr_is_journal();
 }
 
 void
 log_syslog(const char *ident, int facility)
 {
-	openlog(ident, LOG_PID | LOG_NDELAY, facility);
+	if (log_to == LOG_TO_SYSLOG)
+		closelog();
+	snprintf(log_ident, sizeof(log_ident), "%s", ident);
+	log_facility = facility;
+	openlog(log_ident, LOG_PID | LOG_NDELAY, facility);
 	log_to = LOG_TO_SYSLOG;
+}
+
+void
+log_syslog_update(const char *ident, int facility)
+{
+	if (log_to == LOG_TO_SYSLOG && (strcmp(ident, log_ident) != 0 ||
+	    facility != log_facility))
+		log_syslog(ident, facility);
+}
+
+int
+log_syslog_check(char *err, size_t errlen)
+{
+	struct sockaddr_un sun;
+	int fd, rc;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", _PATH_LOG);
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	if (rc < 0)
+		snprintf(err, errlen, "%s: %s", _PATH_LOG, strerror(errno));
+	close(fd);
+	return rc < 0 ? -1 : 0;
 }
 
 void
@@ -93,6 +150,16 @@ log_send(int prio, const char *text)
 	(void)send(log_fd, dg, n + 2, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
+/* "<N>" for the journal's stream parser (sd-daemon(3) levels), or "". */
+static const char *
+log_prefix(int prio)
+{
+	static const char *const lv[8] = { "<0>", "<1>", "<2>", "<3>", "<4>",
+	    "<5>", "<6>", "<7>" };
+
+	return log_journal ? lv[LOG_PRI(prio)] : "";
+}
+
 void
 log_relay(int prio, const char *text)
 {
@@ -107,7 +174,8 @@ log_relay(int prio, const char *text)
 		log_send(prio, text);
 		return;
 	}
-	n = snprintf(line, sizeof(line), "%s: %s\n", log_prog, text);
+	n = snprintf(line, sizeof(line), "%s%s: %s\n", log_prefix(prio),
+	    log_prog, text);
 	if (n > 0 && write(STDERR_FILENO, line, (size_t)n < sizeof(line) ?
 	    (size_t)n : sizeof(line) - 1) < 0)
 		return;
@@ -141,7 +209,8 @@ log_emit(int prio, const char *sev, const char *tail, const char *fmt,
 			syslog(prio, "%s%s", sev, msg);
 		return;
 	}
-	n = snprintf(line, sizeof(line), "%s: %s%s%s%s\n", log_prog, sev, msg,
+	n = snprintf(line, sizeof(line), "%s%s: %s%s%s%s\n", log_prefix(prio),
+	    log_prog, sev, msg,
 	    tail != NULL ? ": " : "", tail != NULL ? tail : "");
 	if (n < 0)
 		return;
@@ -207,6 +276,12 @@ void
 log_warnx(const char *fmt, ...)
 {
 	LOG_BODY(LOG_WARNING, "warning: ", NULL);
+}
+
+void
+log_errorx(const char *fmt, ...)
+{
+	LOG_BODY(LOG_ERR, "error: ", NULL);
 }
 
 void

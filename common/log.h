@@ -8,6 +8,8 @@
  *   log_info    something worth knowing happened
  *   log_warn    a problem; appends ": strerror(errno)"
  *   log_warnx   a problem; no errno
+ *   log_errorx  an error that fails what it belongs to (a configuration
+ *               that cannot start or reload), while the process goes on
  *   log_tls     a problem in OpenSSL; appends and clears the OpenSSL error queue
  *   log_fatal   cannot continue (appends strerror); exit(1). Only before a
  *               daemon serves, and in the CLI.
@@ -26,7 +28,9 @@
 
 /* Destination for log lines. */
 enum log_dest {
-	LOG_TO_STDERR,		/* "prog: severity: text\n" on stderr */
+	LOG_TO_STDERR,		/* "prog: severity: text\n" on stderr; with
+				 * a "<N>" level prefix when stderr is the
+				 * systemd journal (JOURNAL_STREAM) */
 	LOG_TO_SYSLOG,		/* syslog(3) with the given ident/facility */
 	LOG_TO_FD,		/* one datagram per line to a socket (the
 				 * sandboxed worker -> its supervisor) */
@@ -43,8 +47,18 @@ enum log_dest {
  * Call once at startup, before any thread exists. */
 void	log_init(const char *progname, enum log_dest dest, int verbose);
 
-/* Switches the destination to syslog with ident and facility (LOG_MAIL...). */
+/* Switches the destination to syslog with ident and facility (LOG_MAIL...).
+ * The ident is copied (at most 63 bytes): the caller's string may go.
+ * Called again with another ident (a reload), it reopens the log. */
 void	log_syslog(const char *ident, int facility);
+
+/* After a reload: reopens the log with a changed ident or facility, if
+ * the destination is syslog; otherwise does nothing. */
+void	log_syslog_update(const char *ident, int facility);
+
+/* 0 if a syslog daemon listens on /dev/log; -1 with the reason in err
+ * (no such file, nobody listening). syslog(3) would drop lines silently. */
+int	log_syslog_check(char *err, size_t errlen);
 
 /* Switches the destination to datagrams on fd (LOG_TO_FD). */
 void	log_to_fd(int fd);
@@ -67,6 +81,7 @@ int	log_verbose(void);
 void	log_info(const char *fmt, ...) LOG_PRINTF(1, 2);
 void	log_warn(const char *fmt, ...) LOG_PRINTF(1, 2);
 void	log_warnx(const char *fmt, ...) LOG_PRINTF(1, 2);
+void	log_errorx(const char *fmt, ...) LOG_PRINTF(1, 2);
 void	log_tls(const char *fmt, ...) LOG_PRINTF(1, 2);
 void	log_debug(const char *fmt, ...) LOG_PRINTF(1, 2);
 void	log_fatal(const char *fmt, ...) LOG_PRINTF(1, 2) __attribute__((noreturn));

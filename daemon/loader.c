@@ -73,7 +73,7 @@ lerr(struct lctx *lc, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	log_warnx("%s", msg);
+	log_errorx("%s", msg);
 	if (lc->lo->errors != NULL)
 		buf_addf(lc->lo->errors, "%s\n", msg);
 	lc->errors++;

@@ -13,6 +13,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
@@ -48,7 +49,7 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp, "usage: tlswardd [-c DIR] [-f] [-v] [-t]\n"
-	    "       tlswardd -V | --print-policy | --help\n"
+	    "       tlswardd -V | --print-policy | -h | --help\n"
 	    "  -c DIR          configuration directory (default: "
 	    "$TLSWARD_CONFIG_DIR, else %s)\n"
 	    "  -f              stay in the foreground, log to stderr\n"
@@ -71,7 +72,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 	};
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "c:fvtV", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:fhvtV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			o->dir = optarg;
@@ -98,6 +99,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case 'P':
 			sbx_policy_print(stdout);
 			exit(0);
+		case 'h':
 		case 'H':
 			usage(stdout);
 			exit(0);
@@ -124,13 +126,13 @@ check_config(const char *dir)
 	int errors;
 
 	if ((errors = loader_load(dir, &lo, &ld)) > 0) {
-		log_warnx("%s: %d error%s", dir, errors, errors == 1 ? "" : "s");
+		log_errorx("%s: %d error%s", dir, errors, errors == 1 ? "" : "s");
 		return 1;
 	}
 	rt = rt_build(&ld.snap, err, sizeof(err));
 	loader_fini(&ld);
 	if (rt == NULL) {
-		log_warnx("%s", err);
+		log_errorx("%s", err);
 		return 1;
 	}
 	rt_unref(rt);
@@ -138,32 +140,80 @@ check_config(const char *dir)
 	return 0;
 }
 
-/* Detaches from the terminal; logs go to syslog from here on. */
-static void
-daemonize(const struct loader *ld)
-{
-	int fd;
-
-	if (daemon(0, 1) < 0)
-		log_fatal("daemon");
-	if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0) {
-		dup2(fd, STDIN_FILENO);
-		dup2(fd, STDOUT_FILENO);
-		dup2(fd, STDERR_FILENO);
-		if (fd > STDERR_FILENO)
-			close(fd);
-	}
-	log_syslog(ld->g.syslog_name, ld->g.syslog_facility);
-}
-
-static void
+static int
 pidfile_write(const char *path)
 {
 	char buf[32], err[1024];
 
 	snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
-	if (file_replace(path, buf, strlen(buf), 0644, err, sizeof(err)) < 0)
+	if (file_replace(path, buf, strlen(buf), 0644, err, sizeof(err)) < 0) {
 		log_warnx("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Standard input and output go to /dev/null; standard error too when
+ * the log has somewhere else to go. */
+static void
+null_stdio(int keep_stderr)
+{
+	int fd;
+
+	if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)
+		return;
+	dup2(fd, STDIN_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	if (!keep_stderr)
+		dup2(fd, STDERR_FILENO);
+	if (fd > STDERR_FILENO)
+		close(fd);
+}
+
+/* The starting process: exits 0 once the daemon says it has written its
+ * pid file, 1 if the daemon died before that. */
+static void __attribute__((noreturn))
+wait_detached(int rfd)
+{
+	ssize_t n;
+	char c;
+
+	while ((n = read(rfd, &c, 1)) < 0 && errno == EINTR)
+		;
+	_exit(n == 1 ? 0 : 1);
+}
+
+/* Detaches from the terminal. The starting process returns only after
+ * the pid file exists ("tlswardd && cat PIDFILE", start-stop-daemon).
+ * Logs go to syslog from here on, or stay on standard error, said once,
+ * when no syslog daemon listens on /dev/log. */
+static void
+daemonize(const struct loader *ld, const char *pidfile)
+{
+	char why[256];
+	int p[2], to_syslog;
+	pid_t pid;
+
+	if ((to_syslog = log_syslog_check(why, sizeof(why)) == 0) == 0)
+		log_warnx("no syslog daemon (%s): logging to standard error",
+		    why);
+	if (pipe2(p, O_CLOEXEC) < 0 || (pid = fork()) < 0)
+		log_fatal("cannot detach");
+	if (pid > 0) {
+		close(p[1]);
+		wait_detached(p[0]);
+	}
+	close(p[0]);
+	if (setsid() < 0 || chdir("/") < 0)
+		log_fatal("cannot detach");
+	null_stdio(!to_syslog);
+	if (to_syslog)
+		log_syslog(ld->g.syslog_name, ld->g.syslog_facility);
+	if (pidfile != NULL)
+		(void)pidfile_write(pidfile);
+	if (write(p[1], "", 1) < 0)
+		log_warn("cannot tell the starting process");
+	close(p[1]);
 }
 
 /* The supervisor holds every private key: never in a core file, never
@@ -193,6 +243,7 @@ main(int argc, char **argv)
 	}
 	/* Before anything opens a descriptor: systemd's start at fd 3. */
 	systemd_listen_init();
+	systemd_close_inherited();
 	notify_init();
 	parse_opts(argc, argv, &o);
 	log_init("tlswardd", LOG_TO_STDERR, o.verbose);
@@ -211,11 +262,9 @@ main(int argc, char **argv)
 	systemd_listen_report_unused();
 	if (!o.foreground) {
 		notify_disable();	/* systemd: use -f with Type=notify */
-		daemonize(&ld);
-		if (ld.g.pid_file[0] != '\0') {
+		if (ld.g.pid_file[0] != '\0')
 			pidfile = xstrdup(ld.g.pid_file);
-			pidfile_write(pidfile);
-		}
+		daemonize(&ld, pidfile);
 	}
 	log_info("starting (configuration %s)", o.dir);
 	rc = supervisor_run(&so, &ld);

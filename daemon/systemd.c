@@ -117,6 +117,37 @@ systemd_listen_init(void)
 	return (int)SD.n;
 }
 
+/* close_range(2) where the kernel has it (5.9), else one by one. */
+static void
+close_from_to(unsigned int lo, unsigned int hi)
+{
+	long max;
+	unsigned int fd;
+
+	if (lo > hi || close_range(lo, hi, 0) == 0)
+		return;
+	max = sysconf(_SC_OPEN_MAX);
+	if (max < 0 || max > 1 << 20)
+		max = 1 << 20;
+	for (fd = lo; fd <= hi && fd < (unsigned int)max; fd++)
+		(void)close((int)fd);
+}
+
+void
+systemd_close_inherited(void)
+{
+	unsigned int next = STDERR_FILENO + 1;
+	size_t i;
+
+	/* SD.v is in ascending descriptor order. */
+	for (i = 0; i < SD.n; i++) {
+		if (SD.v[i].fd > 0 && (unsigned int)SD.v[i].fd > next)
+			close_from_to(next, (unsigned int)SD.v[i].fd - 1);
+		next = (unsigned int)SD.v[i].fd + 1;
+	}
+	close_from_to(next, ~0U);
+}
+
 void
 systemd_listen_begin(void)
 {

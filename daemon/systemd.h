@@ -19,6 +19,12 @@
  * Returns the number of sockets taken (0 when not socket-activated). */
 int	systemd_listen_init(void);
 
+/* Closes every descriptor above stderr that is not a socket taken by
+ * systemd_listen_init: whatever the starting process left open (a shell's
+ * "exec 7>file", a leaked pipe) must not live on in a daemon that holds
+ * keys, nor reach its worker. Call right after systemd_listen_init. */
+void	systemd_close_inherited(void);
+
 /* Forgets which sockets were used (call before each configuration load). */
 void	systemd_listen_begin(void);
 

@@ -139,7 +139,10 @@ tlsctx_level_get(const struct snapshot *s, size_t i, enum svc_role role,
 		return errf(err, errlen, "service %s: the TLS security level "
 		    "is none (%s is none, or empty with the obsolete "
 		    "use/enforce switches off): a %s service needs may or "
-		    "above", svc, pname, svc_role_name(role));
+		    "above%s", svc, pname, svc_role_name(role),
+		    role == SVC_CLIENT ? " (\"tlsward enable-client\" sets it)" :
+		    " (\"tlsward enable-server\" makes a key and certificate "
+		    "and sets it)");
 	if (role != SVC_CLIENT && lv > TLS_LEVEL_ENCRYPT) {
 		log_warnx("service %s: %s = %s: the server role runs it as "
 		    "encrypt (set tlsproxy_tls_req_ccert to require client "

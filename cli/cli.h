@@ -23,6 +23,7 @@
 /* The invocation: global options, before the subcommand. */
 struct cli {
 	const char	*dir;		/* configuration directory (resolved) */
+	int		 dir_named;	/* by -c or $TLSWARD_CONFIG_DIR */
 	int		 verbose;	/* -v count */
 };
 
@@ -70,9 +71,12 @@ int	cmd_status(struct cli *, int, char **);
 int	cmd_reload(struct cli *, int, char **);
 int	cmd_handoff(struct cli *, int, char **);
 
-/* Sends "tlsward-admin 1 CMD" to the running tlswardd's admin socket
- * (sock_opt, else tlsproxy_admin_socket) and returns its whole answer in
- * *replyp (caller frees). -1 after printing why (cmd_status.c). */
+/* Sends "tlsward-admin 1 CMD config=DIR" to the running tlswardd's admin
+ * socket (sock_opt, else tlsproxy_admin_socket of cli->dir) and returns
+ * its whole answer in *replyp (caller frees); a daemon that serves another
+ * configuration directory refuses with an "error" line. With sock_opt
+ * and no directory named (-c, $TLSWARD_CONFIG_DIR) the request names
+ * none and main.cf is not read. -1 after printing why (cmd_status.c). */
 int	ctl_request(const struct cli *cli, const char *sock_opt,
 	    const char *cmd, char **replyp);
 

@@ -87,6 +87,27 @@ ctl_connect(const char *path)
 	return fd;
 }
 
+/* "tlsward-admin 1 CMD[ config=DIR]\n": the instance the request is for
+ * (see ctl_request). Caller frees. */
+static char *
+ctl_request_line(const struct cli *cli, const char *sock_opt,
+    const char *cmd)
+{
+	struct buf b;
+	char *canon;
+
+	buf_init(&b);
+	buf_addf(&b, "%s %s", CTL_PROTO, cmd);
+	if (sock_opt == NULL || cli->dir_named) {
+		canon = conf_dir_canonical(cli->dir);
+		buf_adds(&b, " config=");
+		buf_add_pct(&b, canon);
+		free(canon);
+	}
+	buf_adds(&b, "\n");
+	return buf_take(&b);
+}
+
 int
 ctl_request(const struct cli *cli, const char *sock_opt, const char *cmd,
     char **replyp)
@@ -100,14 +121,16 @@ ctl_request(const struct cli *cli, const char *sock_opt, const char *cmd,
 	if ((path = ctl_socket_path(cli, sock_opt)) == NULL)
 		return -1;
 	if ((fd = ctl_connect(path)) < 0) {
-		cli_fail("cannot reach tlswardd at %s: %s%s", path,
+		cli_fail("cannot reach tlswardd at %s: %s%s%s%s", path,
 		    strerror(errno), errno == ENOENT || errno == ECONNREFUSED ?
-		    " (is tlswardd running with this configuration?)" :
-		    errno == EACCES ? " (root or the daemon's user only)" : "");
+		    " (is a tlswardd running with the configuration in " :
+		    errno == EACCES ? " (root or the daemon's user only)" : "",
+		    errno == ENOENT || errno == ECONNREFUSED ? cli->dir : "",
+		    errno == ENOENT || errno == ECONNREFUSED ? "?)" : "");
 		free(path);
 		return -1;
 	}
-	req = xasprintf("%s %s\n", CTL_PROTO, cmd);
+	req = ctl_request_line(cli, sock_opt, cmd);
 	buf_init(&b);
 	if (send(fd, req, strlen(req), MSG_NOSIGNAL) < 0)
 		n = -1;
@@ -141,24 +164,6 @@ struct recs {
 	struct rec	*v;
 	size_t		 n;
 };
-
-/* Decodes %XX in place. */
-static void
-pct_decode(char *s)
-{
-	char *o = s, hex[3] = { 0, 0, 0 };
-
-	for (; *s != '\0'; s++) {
-		if (s[0] == '%' && s[1] != '\0' && s[2] != '\0') {
-			hex[0] = s[1];
-			hex[1] = s[2];
-			*o++ = (char)strtol(hex, NULL, 16);
-			s += 2;
-		} else
-			*o++ = *s;
-	}
-	*o = '\0';
-}
 
 static void
 recs_parse(char *text, struct recs *rs)

@@ -166,8 +166,8 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct cli_cmd *c;
-	struct cli cli = { NULL, 0 };
-	const char *dir_opt = NULL;
+	struct cli cli = { NULL, 0, 0 };
+	const char *dir_opt = NULL, *env;
 	char dirbuf[PATH_MAX];
 	int ch, rc;
 
@@ -209,6 +209,8 @@ main(int argc, char **argv)
 		return cmd_help(c);
 	log_init("tlsward", LOG_TO_STDERR, cli.verbose);
 	cli.dir = cli_dir_resolve(conf_default_dir(dir_opt), dirbuf);
+	env = getenv("TLSWARD_CONFIG_DIR");
+	cli.dir_named = dir_opt != NULL || (env != NULL && *env != '\0');
 	optind = 0;	/* glibc: full reset of getopt for the subcommand */
 	rc = c->fn(&cli, argc, argv);
 	if (fflush(stdout) != 0 || ferror(stdout)) {

@@ -78,6 +78,8 @@ conf_free(struct conf *cf)
 	free(cf->index);
 	free(cf->cache->hostname);
 	free(cf->cache->domain);
+	free(cf->cache->admin_socket);
+	free(cf->cache->pid_file);
 	free(cf->cache);
 	free(cf->label);
 	free(cf->main_path);
@@ -528,6 +530,16 @@ conf_runtime_default(const struct conf *cf, const char *name)
 
 	if (strcmp(name, "config_directory") == 0)
 		return cf->dir;
+	if (strcmp(name, "tlsproxy_admin_socket") == 0) {
+		if (c->admin_socket == NULL)
+			c->admin_socket = conf_instance_default(cf->dir, name);
+		return c->admin_socket;
+	}
+	if (strcmp(name, "tlsproxy_pid_file") == 0) {
+		if (c->pid_file == NULL)
+			c->pid_file = conf_instance_default(cf->dir, name);
+		return c->pid_file;
+	}
 	if (strcmp(name, "myhostname") == 0) {
 		if (c->hostname == NULL)
 			c->hostname = conf_sys_hostname();

@@ -172,4 +172,16 @@ int	conf_check(const struct conf *cf, conf_report_fn *report, void *arg);
  * if set and non-empty, else the configure-time default. */
 const char	*conf_default_dir(const char *dir_opt);
 
+/* The canonical absolute name of a configuration directory (realpath, or
+ * made absolute when it does not exist): how an instance is named to the
+ * admin socket. Caller frees. (conf_instance.c) */
+char	*conf_dir_canonical(const char *dir);
+
+/* The default of tlsproxy_admin_socket or tlsproxy_pid_file (name) for
+ * the instance whose configuration directory is dir: the plain
+ * /run/tlswardd/admin.sock and /run/tlswardd.pid for the built-in
+ * directory, names with a hash of the directory for any other. Caller
+ * frees. (conf_instance.c) */
+char	*conf_instance_default(const char *dir, const char *name);
+
 #endif

@@ -30,6 +30,8 @@ struct conf_cache {
 	char	*hostname;	/* the system FQDN, myhostname's default */
 	char	*domain;	/* mydomain's default; reset by every change */
 	int	 busy;		/* computing domain: breaks a myhostname cycle */
+	char	*admin_socket;	/* tlsproxy_admin_socket's default */
+	char	*pid_file;	/* tlsproxy_pid_file's default */
 };
 
 struct conf {

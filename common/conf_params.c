@@ -15,7 +15,9 @@
  *                                  level is dane)
  * Computed at run time (conf_def_runtime): myhostname (the system FQDN),
  * mydomain (myhostname minus its first label, else "localdomain") and
- * config_directory (the directory given to conf_new).
+ * config_directory (the directory given to conf_new),
+ * tlsproxy_admin_socket and tlsproxy_pid_file (one per configuration
+ * directory: conf_instance.c).
  */
 #include "config.h"
 
@@ -142,7 +144,7 @@ static const struct conf_param conf_params[] = {
 	{ "tls_ssl_options", "", CONF_T_STR },
 	{ "tls_wildcard_matches_multiple_labels", "yes", CONF_T_BOOL },
 	/* tlswardd */
-	{ "tlsproxy_admin_socket", "/run/tlswardd/admin.sock", CONF_T_STR },
+	{ "tlsproxy_admin_socket", conf_def_runtime, CONF_T_STR },
 	{ "tlsproxy_client_CAfile", "$smtp_tls_CAfile", CONF_T_STR },
 	{ "tlsproxy_client_CApath", "$smtp_tls_CApath", CONF_T_STR },
 	{ "tlsproxy_client_cert_file", "$smtp_tls_cert_file", CONF_T_STR },
@@ -212,7 +214,7 @@ static const struct conf_param conf_params[] = {
 	/* tlswardd */
 	{ "tlsproxy_min_threads", "4", CONF_T_INT },
 	/* tlswardd */
-	{ "tlsproxy_pid_file", "/run/tlswardd.pid", CONF_T_STR },
+	{ "tlsproxy_pid_file", conf_def_runtime, CONF_T_STR },
 	/* tlswardd */
 	{ "tlsproxy_queue_limit", "128", CONF_T_INT },
 	/* tlswardd */

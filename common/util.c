@@ -170,6 +170,38 @@ buf_fini(struct buf *b)
 	buf_init(b);
 }
 
+void
+buf_add_pct(struct buf *b, const char *s)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p <= 0x20 || *p == '%' || *p >= 0x7f)
+			buf_addf(b, "%%%02X", *p);
+		else
+			buf_add(b, p, 1);
+	}
+}
+
+char *
+pct_decode(char *s)
+{
+	char *o = s, *start = s, hex[3] = { 0, 0, 0 };
+
+	for (; *s != '\0'; s++) {
+		if (s[0] == '%' && isxdigit((unsigned char)s[1]) &&
+		    isxdigit((unsigned char)s[2])) {
+			hex[0] = s[1];
+			hex[1] = s[2];
+			*o++ = (char)strtol(hex, NULL, 16);
+			s += 2;
+		} else
+			*o++ = *s;
+	}
+	*o = '\0';
+	return start;
+}
+
 char *
 str_trim(char *s)
 {

@@ -44,6 +44,12 @@ void	buf_addf(struct buf *b, const char *fmt, ...)
 char	*buf_take(struct buf *b);
 void	buf_fini(struct buf *b);
 
+/* The admin socket's field encoding: appends s with bytes <= 0x20, '%'
+ * and >= 0x7f as %XX; pct_decode undoes it in place (a '%' without two
+ * hex digits after it is kept as is). */
+void	buf_add_pct(struct buf *b, const char *s);
+char	*pct_decode(char *s);
+
 /* Trims ASCII white space at both ends, in place; returns s. */
 char	*str_trim(char *s);
 

@@ -19,6 +19,8 @@ cat > "$dir/main.cf" <<EOT
 # demo main.cf (see tlsward.cf(5))
 myhostname = localhost
 tlsproxy_pid_file =
+# the demo's own admin socket: never a system instance's
+tlsproxy_admin_socket = $dir/admin.sock
 EOT
 echo "hello from behind tlswardd" > "$dir/www/index.html"
 printf 'https 127.0.0.1:%s server 127.0.0.1:%s\n' "$port" "$bport" \

@@ -19,7 +19,7 @@
 #include <stddef.h>
 
 #define ADMIN_PROTO	"tlsward-admin 1"
-#define ADMIN_REQ_MAX	128
+#define ADMIN_REQ_MAX	8192	/* a directory name, %XX-encoded */
 
 /* Creates the socket at path (and its directory, mode 0755, if that is
  * missing). A stale socket file is replaced; one a live daemon answers

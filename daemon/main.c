@@ -234,7 +234,7 @@ main(int argc, char **argv)
 	struct loader_opts lo = { 1, NULL, NULL };
 	struct sup_opts so;
 	struct loader ld;
-	char *pidfile = NULL;
+	char *pidfile = NULL, *dir;
 	int rc;
 
 	if (argc >= 2 && strcmp(argv[1], "--worker") == 0) {
@@ -248,9 +248,13 @@ main(int argc, char **argv)
 	parse_opts(argc, argv, &o);
 	log_init("tlswardd", LOG_TO_STDERR, o.verbose);
 	no_core_dumps();
-	o.dir = conf_default_dir(o.dir);
-	if (o.check_only)
-		return check_config(o.dir);
+	/* Absolute: the daemon changes to "/", and names its instance. */
+	o.dir = dir = conf_dir_canonical(conf_default_dir(o.dir));
+	if (o.check_only) {
+		rc = check_config(o.dir);
+		free(dir);
+		return rc;
+	}
 	memset(&so, 0, sizeof(so));
 	so.dir = o.dir;
 	so.verbose = o.verbose;
@@ -272,5 +276,6 @@ main(int argc, char **argv)
 		unlink(pidfile);
 	free(pidfile);
 	loader_fini(&ld);
+	free(dir);
 	return rc;
 }

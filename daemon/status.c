@@ -47,15 +47,8 @@ static struct {
 void
 status_field(struct buf *b, const char *name, const char *value)
 {
-	const unsigned char *p;
-
 	buf_addf(b, " %s=", name);
-	for (p = (const unsigned char *)value; *p != '\0'; p++) {
-		if (*p <= 0x20 || *p == '%' || *p >= 0x7f)
-			buf_addf(b, "%%%02X", *p);
-		else
-			buf_add(b, p, 1);
-	}
+	buf_add_pct(b, value);
 }
 
 static void

@@ -449,6 +449,31 @@ sup_status(struct sup *s, struct buf *out)
 	}
 }
 
+/* A request may name the configuration directory of the instance it is
+ * for ("CMD config=DIR", DIR %XX-encoded and canonical): that must be
+ * ours, or two daemons on one host could be confused. Strips the field
+ * from cmd; -1 with the refusal in out. */
+static int
+admin_for_us(struct sup *s, char *cmd, struct buf *out)
+{
+	char *f = strstr(cmd, " config=");
+
+	if (f == NULL)
+		return 0;
+	*f = '\0';
+	pct_decode(f + 8);
+	if (strcmp(f + 8, s->o->dir) == 0)
+		return 0;
+	log_warnx("admin socket: refused \"%s\" for the configuration in %s "
+	    "(this daemon serves %s)", cmd, f + 8, s->o->dir);
+	buf_adds(out, "error this tlswardd serves the configuration in ");
+	buf_add_pct(out, s->o->dir);
+	buf_adds(out, ", not ");
+	buf_add_pct(out, f + 8);
+	buf_adds(out, "\nfailed errors=1\n");
+	return -1;
+}
+
 /* One admin request. */
 static void
 on_admin(struct sup *s)
@@ -461,7 +486,9 @@ on_admin(struct sup *s)
 		return;
 	buf_init(&out);
 	buf_init(&errs);
-	if (strcmp(cmd, "status") == 0)
+	if (admin_for_us(s, cmd, &out) < 0)
+		;	/* another instance's request: refused */
+	else if (strcmp(cmd, "status") == 0)
 		sup_status(s, &out);
 	else if (strcmp(cmd, "reload") == 0) {
 		log_info("reload requested by tlsward");

@@ -190,6 +190,6 @@ daemon_stop
 ok "$([ ! -e "$T/admin.sock" ]; echo $?)" "the admin socket is removed at exit"
 out=$(tw reload 2>&1); rc=$?
 is "$rc" 1 "tlsward reload without a daemon: exit 1"
-like "$out" "tlsward: fatal: cannot reach tlswardd at $T/admin.sock: No such file or directory \(is tlswardd running with this configuration\?\)" \
+like "$out" "tlsward: fatal: cannot reach tlswardd at $T/admin.sock: No such file or directory \(is a tlswardd running with the configuration in $CONF\?\)" \
     "and says why"
 tap_done

@@ -280,6 +280,37 @@ test_default_dir(void)
 	unsetenv("TLSWARD_CONFIG_DIR");
 }
 
+/* The admin socket and pid file an instance gets when main.cf names none:
+ * plain names for the built-in directory, hashed ones for any other. */
+static void
+test_instance_defaults(void)
+{
+	char *a = conf_instance_default(TLSWARD_CONFDIR,
+	    "tlsproxy_admin_socket");
+	char *p = conf_instance_default(TLSWARD_CONFDIR, "tlsproxy_pid_file");
+	char *o = conf_instance_default("/nonexistent/other",
+	    "tlsproxy_admin_socket");
+	char *o2 = conf_instance_default("/nonexistent/other/",
+	    "tlsproxy_admin_socket");
+	char *op = conf_instance_default("/nonexistent/other",
+	    "tlsproxy_pid_file");
+
+	is_str(a, "/run/tlswardd/admin.sock", "built-in directory: admin socket");
+	is_str(p, "/run/tlswardd.pid", "built-in directory: pid file");
+	ok(strncmp(o, "/run/tlswardd/admin-", 20) == 0 && strlen(o) == 20 +
+	    12 + 5 && strcmp(o + 32, ".sock") == 0,
+	    "other directory: /run/tlswardd/admin-HASH12.sock (got %s)", o);
+	ok(strncmp(op, "/run/tlswardd-", 14) == 0 && strncmp(op + 14, o + 20,
+	    12) == 0, "other directory: pid file with the same hash (got %s)",
+	    op);
+	is_str(o2, o, "a trailing slash does not make another instance");
+	free(a);
+	free(p);
+	free(o);
+	free(o2);
+	free(op);
+}
+
 static void
 write_file(const char *path, const char *data, size_t len)
 {
@@ -357,6 +388,7 @@ main(void)
 	test_dup();
 	test_runtime_defaults();
 	test_default_dir();
+	test_instance_defaults();
 	test_load_files();
 	return done();
 }

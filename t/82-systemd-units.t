@@ -51,8 +51,9 @@ caps=$(key CapabilityBoundingSet "$SVC" | tr ' ' '\n' | sort | tr '\n' ' ')
 is "$caps" "CAP_CHOWN CAP_KILL CAP_NET_BIND_SERVICE CAP_SETGID CAP_SETPCAP CAP_SETUID " \
     "CapabilityBoundingSet: only what the supervisor uses"
 like "$(key RuntimeDirectory "$SVC")" '^tlswardd$' "RuntimeDirectory for the default admin socket"
-is "$("$TLSWARD" -c "$T" config -d tlsproxy_admin_socket)" \
-    "tlsproxy_admin_socket = /run/tlswardd/admin.sock" "which is where the admin socket is by default"
+like "$("$TLSWARD" -c "$T" config -d tlsproxy_admin_socket)" \
+    '^tlsproxy_admin_socket = /run/tlswardd/admin-[0-9a-f]{12}\.sock$' \
+    "which is where every instance's admin socket is by default"
 
 name=$(key FileDescriptorName "$SOCK")
 is "$name" https "the socket is named (FileDescriptorName=)"

@@ -15,6 +15,7 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +33,6 @@
 #include "util.h"
 
 #define CHECK_EXPIRY_DAYS	30	/* warn when a certificate ends sooner */
-#define CHECK_MAX_KEYS		16	/* private keys in one chain file */
 
 enum check_sev { CHECK_OK, CHECK_WARN, CHECK_ERROR };
 
@@ -292,113 +292,94 @@ check_pair(struct check *ck, const struct check_slot *s, int ignored)
 	return used;
 }
 
-/* Offsets of the private key blocks in text (at most max). */
-static size_t
-check_key_offsets(const char *text, size_t *offs, size_t max)
+/* Warns about the group/other access of each file that holds a key. */
+static void
+check_chain_modes(struct check *ck, const struct pem_chain *v, int n)
 {
-	static const char tail[] = "PRIVATE KEY-----";
-	const char *p, *eol;
+	int k, j;
+
+	for (k = 0; k < n; k++) {
+		for (j = 0; j < k; j++)
+			if (strcmp(v[j].label, v[k].label) == 0)
+				break;
+		if (j == k)
+			check_key_mode(ck, v[k].label);
+	}
+}
+
+/* The files of a chain-files list, read: 0, or -1 after reporting. */
+static int
+check_chain_read(struct check *ck, char *list, struct pem_src **srcp,
+    size_t *np)
+{
+	char err[1024], *name, *save = NULL, *path, *text;
+	struct pem_src *src = NULL;
 	size_t n = 0, len;
+	int rc = 0;
 
-	for (p = text; *p != '\0'; p = *eol != '\0' ? eol + 1 : eol) {
-		eol = p + strcspn(p, "\n");
-		len = (size_t)(eol - p);
-		while (len > 0 && (p[len - 1] == '\r' || p[len - 1] == ' '))
-			len--;
-		if (len >= 11 + sizeof(tail) - 1 &&
-		    strncmp(p, "-----BEGIN ", 11) == 0 &&
-		    memcmp(p + len - (sizeof(tail) - 1), tail,
-		    sizeof(tail) - 1) == 0 && n < max)
-			offs[n++] = (size_t)(p - text);
+	for (name = strtok_r(list, " \t,", &save); name != NULL;
+	    name = strtok_r(NULL, " \t,", &save)) {
+		if ((path = keygen_abspath(conf_dir(ck->cf), name, err,
+		    sizeof(err))) == NULL ||
+		    file_read(path, PEM_MAX_FILE, &text, &len, err,
+		    sizeof(err)) < 0) {
+			check_say(ck, CHECK_ERROR, "%s", err);
+			free(path);
+			rc = -1;
+			continue;
+		}
+		src = xreallocarray(src, n + 1, sizeof(*src));
+		src[n].label = path;
+		src[n].data = text;
+		src[n++].len = len;
 	}
-	return n;
+	*srcp = src;
+	*np = n;
+	return rc;
 }
 
-/* One key of a chain file and the certificates that follow it. */
 static void
-check_chain_group(struct check *ck, const char *path, int idx,
-    const char *text, size_t len)
+check_chain_free(struct pem_src *src, size_t n)
 {
-	char what[4200], err[1024];
-	STACK_OF(X509) *certs;
-	EVP_PKEY *key;
+	size_t i;
 
-	snprintf(what, sizeof(what), "%s (key %d)", path, idx);
-	if ((key = pem_key_parse(text, len, what, err, sizeof(err))) == NULL)
-		check_say(ck, CHECK_ERROR, "%s", err);
-	else if ((certs = pem_certs_parse(text, len, what, err,
-	    sizeof(err))) == NULL)
-		check_say(ck, CHECK_ERROR, "%s", err);
-	else {
-		check_bundle(ck, what, what, key, certs, PEM_ALG_NONE);
-		sk_X509_pop_free(certs, X509_free);
-	}
-	EVP_PKEY_free(key);
-}
-
-/* A chain file: one key with its chain (in either order), or several
- * keys each followed by its chain. */
-static void
-check_chain_text(struct check *ck, const char *path, const char *text,
-    size_t len)
-{
-	size_t offs[CHECK_MAX_KEYS + 1], n, i, end;
-
-	n = check_key_offsets(text, offs, CHECK_MAX_KEYS);
-	if (n <= 1) {
-		check_chain_group(ck, path, 1, text, len);
-		return;
-	}
-	if (strstr(text, "-----BEGIN ") != text + offs[0]) {
-		check_say(ck, CHECK_ERROR, "%s: a certificate comes before "
-		    "the first private key: with several keys in one file, "
-		    "each key must be followed by its certificate chain", path);
-		return;
-	}
 	for (i = 0; i < n; i++) {
-		end = i + 1 < n ? offs[i + 1] : len;
-		check_chain_group(ck, path, (int)i + 1, text + offs[i],
-		    end - offs[i]);
+		explicit_bzero((char *)(uintptr_t)src[i].data, src[i].len);
+		free((char *)(uintptr_t)src[i].data);
+		free((char *)(uintptr_t)src[i].label);
 	}
+	free(src);
 }
 
-static void
-check_chain_file(struct check *ck, const char *name)
-{
-	char err[1024], *path, *text;
-	size_t len;
-
-	if ((path = keygen_abspath(conf_dir(ck->cf), name, err,
-	    sizeof(err))) == NULL) {
-		check_say(ck, CHECK_ERROR, "%s", err);
-		return;
-	}
-	check_key_mode(ck, path);
-	if (file_read(path, PEM_MAX_FILE, &text, &len, err, sizeof(err)) < 0)
-		check_say(ck, CHECK_ERROR, "%s", err);
-	else {
-		check_chain_text(ck, path, text, len);
-		explicit_bzero(text, len);
-		free(text);
-	}
-	free(path);
-}
-
-/* tlsproxy_tls_chain_files: a list separated by white space or commas.
- * Returns the number of files. */
+/* tlsproxy_tls_chain_files, read as Postfix reads it: the files in
+ * order are one stream of keys, each followed by its certificate and
+ * chain (pem_chains_parse, as tlswardd). Returns 1 if the list names
+ * any file. */
 static int
 check_chain_files(struct check *ck)
 {
-	char *list = check_value(ck, "tlsproxy_tls_chain_files"), *p, *save;
-	int n = 0;
+	char *list = check_value(ck, "tlsproxy_tls_chain_files"), err[1024];
+	struct pem_chain *v = NULL;
+	struct pem_src *src;
+	size_t nsrc = 0;
+	int n, k, named;
 
 	if (list == NULL)
 		return 0;
-	for (p = strtok_r(list, " \t,", &save); p != NULL;
-	    p = strtok_r(NULL, " \t,", &save), n++)
-		check_chain_file(ck, p);
+	named = list[strspn(list, " \t,")] != '\0';
+	if (check_chain_read(ck, list, &src, &nsrc) == 0 && nsrc > 0) {
+		if ((n = pem_chains_parse(src, nsrc, &v, err,
+		    sizeof(err))) < 0)
+			check_say(ck, CHECK_ERROR, "%s", err);
+		check_chain_modes(ck, v, n);
+		for (k = 0; k < n; k++)
+			check_bundle(ck, v[k].label, v[k].label, v[k].key,
+			    v[k].certs, PEM_ALG_NONE);
+		pem_chains_free(v, n);
+	}
+	check_chain_free(src, nsrc);
 	free(list);
-	return n;
+	return named;
 }
 
 static void

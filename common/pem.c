@@ -3,6 +3,9 @@
  * say what is wrong with which file, and the SPKI digests that tie a key
  * to its certificate and to DANE TLSA "3 1 1" records.
  *
+ * *_tls_chain_files are parsed here as Postfix reads them: one PEM
+ * stream of keys, each followed by its certificate and chain.
+ *
  * Runs in: the CLI and the privileged supervisor. Owns no state. Key
  * bytes pass through buffers that are wiped before they are freed; an
  * encrypted key is refused, never decrypted (no passphrase prompt).
@@ -144,8 +147,9 @@ pem_key_decode(const struct pem_block *b, const char *label, char *err,
 		return NULL;
 	}
 	if (pem_key_alg(key) == PEM_ALG_NONE) {
-		errf(err, errlen, "%s: unsupported key type %s (want RSA or "
-		    "EC)", label, EVP_PKEY_get0_type_name(key) ?
+		errf(err, errlen, "%s: unsupported key type %s (want RSA, "
+		    "EC, Ed25519 or Ed448)", label,
+		    EVP_PKEY_get0_type_name(key) ?
 		    EVP_PKEY_get0_type_name(key) : "unknown");
 		EVP_PKEY_free(key);
 		return NULL;
@@ -284,6 +288,161 @@ pem_certs_load(const char *path, char *err, size_t errlen)
 	return sk;
 }
 
+/* ------------------------------------------------------ chain files */
+
+/* One pem_chains_parse(): the keys so far, each with its certificates. */
+struct chain_ctx {
+	struct pem_chain	*v;
+	int			 n;
+	char			*err;
+	size_t			 errlen;
+};
+
+/* The last key must have its certificate before anything else comes. */
+static int
+chain_need_cert(const struct chain_ctx *c)
+{
+	const struct pem_chain *last = c->n > 0 ? &c->v[c->n - 1] : NULL;
+
+	if (last == NULL || sk_X509_num(last->certs) > 0)
+		return 0;
+	return errf(c->err, c->errlen, "%s: the %s private key is not "
+	    "followed by its certificate (list each private key, then its "
+	    "certificate, then that certificate's chain)", last->label,
+	    pem_alg_name(pem_key_alg(last->key)));
+}
+
+/* A private key block: starts the next key's group. */
+static int
+chain_key(struct chain_ctx *c, const struct pem_block *b, const char *label)
+{
+	enum pem_alg alg;
+	EVP_PKEY *key;
+	int k;
+
+	if (chain_need_cert(c) < 0 ||
+	    (key = pem_key_decode(b, label, c->err, c->errlen)) == NULL)
+		return -1;
+	alg = pem_key_alg(key);
+	for (k = 0; k < c->n; k++) {
+		if (pem_key_alg(c->v[k].key) != alg)
+			continue;
+		EVP_PKEY_free(key);
+		return errf(c->err, c->errlen, "%s: a second %s private key "
+		    "(the first is in %s): at most one key of each algorithm "
+		    "(RSA, ECDSA, Ed25519, Ed448)", label, pem_alg_name(alg),
+		    c->v[k].label);
+	}
+	c->v = xreallocarray(c->v, (size_t)c->n + 1, sizeof(*c->v));
+	c->v[c->n].key = key;
+	if ((c->v[c->n].certs = sk_X509_new_null()) == NULL)
+		log_panic("out of memory in sk_X509_new_null");
+	c->v[c->n++].label = xstrdup(label);
+	return 0;
+}
+
+/* A certificate block (number nth of its file): the last key's own
+ * certificate, or the next one of its chain. */
+static int
+chain_cert(struct chain_ctx *c, const struct pem_block *b, const char *label,
+    int nth)
+{
+	struct pem_chain *last = c->n > 0 ? &c->v[c->n - 1] : NULL;
+
+	if (last == NULL)
+		return errf(c->err, c->errlen, "%s: certificate %d comes "
+		    "before any private key (list each private key first, "
+		    "then its certificate and that certificate's chain)",
+		    label, nth);
+	if (pem_cert_add(last->certs, b, label, c->err, c->errlen) < 0)
+		return -1;
+	if (sk_X509_num(last->certs) == 1 &&
+	    !pem_key_matches_cert(last->key, sk_X509_value(last->certs, 0)))
+		return errf(c->err, c->errlen, "%s: certificate %d does not "
+		    "match the %s private key before it (in %s): each key "
+		    "must be followed by its own certificate", label, nth,
+		    pem_alg_name(pem_key_alg(last->key)), last->label);
+	return 0;
+}
+
+/* Every block of one file, in order; *blocks counts them. */
+static int
+chain_file(struct chain_ctx *c, const struct pem_src *src, int *blocks)
+{
+	struct pem_block b;
+	int rc, nth = 0;
+	BIO *bio;
+
+	if ((bio = pem_bio(src->data, src->len, src->label, c->err,
+	    c->errlen)) == NULL)
+		return -1;
+	while ((rc = pem_block_next(bio, &b, src->label, c->err,
+	    c->errlen)) > 0) {
+		(*blocks)++;
+		if (pem_name_is_key(b.name))
+			rc = chain_key(c, &b, src->label);
+		else if (pem_name_is_cert(b.name))
+			rc = chain_cert(c, &b, src->label, ++nth);
+		pem_block_free(&b);
+		if (rc < 0)
+			break;
+	}
+	BIO_free(bio);
+	return rc < 0 ? -1 : 0;
+}
+
+/* Why the list held no key at all. */
+static int
+chain_none(const struct pem_src *src, size_t nsrc, int blocks, char *err,
+    size_t errlen)
+{
+	const char *what = blocks > 0 ? "no private key" : "no PEM data";
+
+	if (nsrc == 0)
+		return errf(err, errlen, "no chain files");
+	if (nsrc == 1 && src[0].len == 0)
+		what = "file is empty";
+	return errf(err, errlen, "%s%s: %s; want a private key followed by "
+	    "its certificate", src[0].label, nsrc > 1 ? " (and the rest of "
+	    "the list)" : "", what);
+}
+
+int
+pem_chains_parse(const struct pem_src *src, size_t nsrc,
+    struct pem_chain **chainsp, char *err, size_t errlen)
+{
+	struct chain_ctx c = { NULL, 0, err, errlen };
+	int blocks = 0, rc = 0;
+	size_t i;
+
+	*chainsp = NULL;
+	for (i = 0; i < nsrc && rc == 0; i++)
+		rc = chain_file(&c, &src[i], &blocks);
+	if (rc == 0)
+		rc = chain_need_cert(&c);
+	if (rc == 0 && c.n == 0)
+		rc = chain_none(src, nsrc, blocks, err, errlen);
+	if (rc < 0) {
+		pem_chains_free(c.v, c.n);
+		return -1;
+	}
+	*chainsp = c.v;
+	return c.n;
+}
+
+void
+pem_chains_free(struct pem_chain *chains, int n)
+{
+	int i;
+
+	for (i = 0; chains != NULL && i < n; i++) {
+		EVP_PKEY_free(chains[i].key);
+		sk_X509_pop_free(chains[i].certs, X509_free);
+		free(chains[i].label);
+	}
+	free(chains);
+}
+
 enum pem_alg
 pem_key_alg(const EVP_PKEY *key)
 {
@@ -293,6 +452,10 @@ pem_key_alg(const EVP_PKEY *key)
 		return PEM_ALG_RSA;
 	if (EVP_PKEY_is_a(key, "EC"))
 		return PEM_ALG_ECDSA;
+	if (EVP_PKEY_is_a(key, "ED25519"))
+		return PEM_ALG_ED25519;
+	if (EVP_PKEY_is_a(key, "ED448"))
+		return PEM_ALG_ED448;
 	return PEM_ALG_NONE;
 }
 
@@ -304,6 +467,10 @@ pem_alg_name(enum pem_alg alg)
 		return "rsa";
 	case PEM_ALG_ECDSA:
 		return "ecdsa";
+	case PEM_ALG_ED25519:
+		return "ed25519";
+	case PEM_ALG_ED448:
+		return "ed448";
 	case PEM_ALG_NONE:
 		break;
 	}

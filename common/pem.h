@@ -16,17 +16,22 @@
 
 #define PEM_MAX_FILE	(1024 * 1024)	/* larger key/cert files: error */
 
-/* Key algorithms as the CLI names them. */
+/* Key algorithms as the CLI names them (Postfix allows one key of each
+ * in *_tls_chain_files). */
 enum pem_alg {
 	PEM_ALG_NONE = 0,
 	PEM_ALG_RSA,		/* "rsa" */
 	PEM_ALG_ECDSA,		/* "ecdsa" */
+	PEM_ALG_ED25519,	/* "ed25519" */
+	PEM_ALG_ED448,		/* "ed448" */
 };
+#define PEM_ALG_COUNT	5
 
 /* Parses the first private key in buf (PEM; PKCS#8, traditional RSA/EC).
  * label names the source in messages. Errors, each naming label: no key,
  * garbage, an encrypted key ("is encrypted; tlsward needs an unencrypted
- * key"), a key type other than RSA/EC. Returns a new key or NULL. */
+ * key"), a key type other than RSA, EC, Ed25519 or Ed448. Returns a new
+ * key or NULL. */
 EVP_PKEY	*pem_key_parse(const char *buf, size_t len, const char *label,
 		    char *err, size_t errlen);
 
@@ -40,9 +45,40 @@ STACK_OF(X509)	*pem_certs_parse(const char *buf, size_t len,
 		    const char *label, char *err, size_t errlen);
 STACK_OF(X509)	*pem_certs_load(const char *path, char *err, size_t errlen);
 
-/* The algorithm of a key (RSA or EC), PEM_ALG_NONE for anything else. */
+/* One file of a *_tls_chain_files list, read into memory by the caller. */
+struct pem_src {
+	const char	*label;		/* its path, for messages */
+	const char	*data;
+	size_t		 len;
+};
+
+/* One private key of a chain-files list with its certificates. */
+struct pem_chain {
+	EVP_PKEY	*key;
+	STACK_OF(X509)	*certs;		/* the key's certificate, then the
+					 * chain that followed it */
+	char		*label;		/* the file that held the key */
+};
+
+/* Parses a *_tls_chain_files list as Postfix does: the files, in order,
+ * are one PEM stream; each private key is followed by its certificate
+ * (whose public key is the key's) and then, optionally, the chain of
+ * that certificate, until the next key. Other PEM blocks (parameters)
+ * are skipped. Errors, each naming the file at fault: a certificate
+ * before any key, a key without a certificate, a certificate that does
+ * not match the key before it, a second key of one algorithm (RSA,
+ * ECDSA, Ed25519, Ed448), no key at all, and what pem_key_parse() and
+ * pem_certs_parse() refuse. Returns the number of keys (>= 1) with a new
+ * array in *chainsp (pem_chains_free), or -1 with err. */
+int	pem_chains_parse(const struct pem_src *src, size_t nsrc,
+	    struct pem_chain **chainsp, char *err, size_t errlen);
+void	pem_chains_free(struct pem_chain *chains, int n);
+
+/* The algorithm of a key, PEM_ALG_NONE for one tlsward does not use. */
 enum pem_alg	 pem_key_alg(const EVP_PKEY *key);
-const char	*pem_alg_name(enum pem_alg alg);	/* "rsa", "ecdsa", "none" */
+const char	*pem_alg_name(enum pem_alg alg);	/* "rsa", "ecdsa",
+							 * "ed25519", "ed448",
+							 * "none" */
 
 /* digest (e.g. EVP_sha256()) of the DER SubjectPublicKeyInfo of key.
  * out must hold EVP_MAX_MD_SIZE bytes. Returns the length, or -1. */

@@ -333,29 +333,76 @@ certs_warn(const struct snapshot *s, size_t i, enum svc_role role,
 		    "cert_file", b, sizeof(b)));
 }
 
-/* Every configured pair and chain file; returns how many were
+/* Installs every key of a parsed chain-files list with its chain. */
+static int
+use_chains(SSL_CTX *ctx, struct pem_chain *v, int n, const char *pname,
+    char *err, size_t errlen)
+{
+	char tls[512];
+	X509 *leaf;
+	int k, ok;
+
+	for (k = 0; k < n; k++) {
+		leaf = sk_X509_shift(v[k].certs);
+		ERR_clear_error();
+		ok = SSL_CTX_use_cert_and_key(ctx, leaf, v[k].key, v[k].certs,
+		    1) == 1;
+		X509_free(leaf);
+		if (!ok)
+			return errf(err, errlen, "parameter %s: %s: %s", pname,
+			    v[k].label, log_tls_errors(tls, sizeof(tls)));
+	}
+	return 0;
+}
+
+/* *_chain_files: the files in order as one PEM stream (Postfix):
+ * "key, cert, chain, key, cert, ..." across any number of files.
+ * Returns the number of keys installed, or -1. */
+static int
+use_chain_files(SSL_CTX *ctx, const struct snapshot *s, const char *paths,
+    const char *pname, char *err, size_t errlen)
+{
+	char *copy = xstrdup(paths), *save = NULL, *w, why[1024];
+	struct pem_src *src = NULL;
+	struct pem_chain *v = NULL;
+	size_t nsrc = 0;
+	int n = -1, rc = -1;
+
+	for (w = strtok_r(copy, " ", &save); w != NULL;
+	    w = strtok_r(NULL, " ", &save), nsrc++) {
+		src = xreallocarray(src, nsrc + 1, sizeof(*src));
+		src[nsrc].label = w;
+		if ((src[nsrc].data = tlsctx_file_data(s, w,
+		    &src[nsrc].len)) == NULL) {
+			errf(err, errlen, "parameter %s: %s: file not loaded",
+			    pname, w);
+			goto out;
+		}
+	}
+	if ((n = pem_chains_parse(src, nsrc, &v, why, sizeof(why))) < 0)
+		errf(err, errlen, "parameter %s: %s", pname, why);
+	else if (use_chains(ctx, v, n, pname, err, errlen) == 0)
+		rc = n;
+out:
+	pem_chains_free(v, n);
+	free(src);
+	free(copy);
+	return rc;
+}
+
+/* Every configured pair and chain file; returns how many keys were
  * installed, or -1. */
 static int
 use_certs(SSL_CTX *ctx, const struct snapshot *s, size_t i,
     enum svc_role role, char *err, size_t errlen)
 {
 	const char *chains = tlsctx_rfile(s, i, role, "chain_files");
-	char *copy, *save = NULL, *w;
+	char pname[64];
 	int n = 0;
 
-	if (*chains != '\0') {	/* chain files take precedence */
-		copy = xstrdup(chains);
-		for (w = strtok_r(copy, " ", &save); w != NULL;
-		    w = strtok_r(NULL, " ", &save), n++) {
-			if (use_pair(ctx, s, w, w, "chain_files", err,
-			    errlen) < 0) {
-				free(copy);
-				return -1;
-			}
-		}
-		free(copy);
-		return n;
-	}
+	if (*chains != '\0')	/* chain files take precedence */
+		return use_chain_files(ctx, s, chains, tlsctx_rname(role,
+		    "chain_files", pname, sizeof(pname)), err, errlen);
 	if (*tlsctx_rfile(s, i, role, "cert_file") != '\0') {
 		if (use_pair(ctx, s, tlsctx_rfile(s, i, role, "cert_file"),
 		    tlsctx_rfile(s, i, role, "key_file"), "cert_file/key_file",

@@ -138,19 +138,27 @@ cat "$K/good.pem" "$K/good.key" "$eckey" "$eccert" > "$K/bundle-certfirst.pem"
 cat "$K/soon.key" "$K/good.pem" > "$K/bundle-mismatch.pem"
 chmod 600 "$K"/bundle*.pem
 problem "chain file" "check" "0 errors, 0 warnings\$" "smtpd_tls_chain_files = $K/bundle.pem"
-problem "chain file, key last" "check" "0 errors, 0 warnings\$" "smtpd_tls_chain_files = $K/bundle-keylast.pem"
 problem "chain file with two keys" "check" "0 errors, 0 warnings\$" "smtpd_tls_chain_files = $K/bundle2.pem"
-problem "two chain files" "check" "0 errors, 0 warnings\$" "smtpd_tls_chain_files = $K/bundle.pem, $K/bundle-keylast.pem"
+problem "key, certificate and chain in three files (Postfix)" "check" "0 errors, 0 warnings\$" \
+    "smtpd_tls_chain_files = $K/good.key, $K/good.pem, $K/int.pem"
+problem "two chain files" "check" "0 errors, 0 warnings\$" "smtpd_tls_chain_files = $K/bundle.pem, $eckey, $eccert"
 run -v
 is "$(printf '%s\n' "$out" | grep -c '^ok: ')" 2 "two chain files: two ok lines with -v"
-problem "chain file: certificate before the keys" error "$K/bundle-certfirst\.pem: a certificate comes before the first private key" \
+problem "chain file: key last" error "$K/bundle-keylast\.pem: certificate 1 comes before any private key" \
+    "smtpd_tls_chain_files = $K/bundle-keylast.pem"
+problem "chain file: certificate before the keys" error "$K/bundle-certfirst\.pem: certificate 1 comes before any private key" \
     "smtpd_tls_chain_files = $K/bundle-certfirst.pem"
-problem "chain file: mismatch" error "$K/bundle-mismatch\.pem \(key 1\): the first certificate does not match the private key" \
+problem "chain file: mismatch" error "$K/bundle-mismatch\.pem: certificate 1 does not match the rsa private key before it \(in $K/bundle-mismatch\.pem\)" \
     "smtpd_tls_chain_files = $K/bundle-mismatch.pem"
 problem "chain file: missing" error "cannot open $K/none\.pem: No such file or directory\$" \
     "smtpd_tls_chain_files = $K/none.pem"
-problem "chain file: no key" error "$K/good-chain\.pem \(key 1\): no private key \(found CERTIFICATE instead\)" \
+problem "chain file: no key" error "$K/good-chain\.pem: certificate 1 comes before any private key" \
     "smtpd_tls_chain_files = $K/good-chain.pem"
+problem "chain files: a key without its certificate" error "$K/good\.key: the rsa private key is not followed by its certificate" \
+    "smtpd_tls_chain_files = $K/good.key"
+chmod 644 "$eccert"
+problem "chain files: a certificate file may be readable" "check" "0 errors, 0 warnings\$" \
+    "smtpd_tls_chain_files = $eckey, $eccert"
 problem "chain files win over the pair" warning "smtpd_tls_cert_file and smtpd_tls_key_file are ignored: smtpd_tls_chain_files takes precedence\$" \
     "smtpd_tls_chain_files = $K/bundle.pem" "smtpd_tls_cert_file = $K/good.pem" "smtpd_tls_key_file = $K/good.key"
 

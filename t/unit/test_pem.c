@@ -167,9 +167,9 @@ test_key_parse(void)
 		{ "encrypted traditional", key_text(ec_key, 1, 1),
 		  "is encrypted", 0 },
 		{ "dsa", dsa ? key_text(dsa, 0, 0) : xstrdup(""),
-		  "unsupported key type DSA (want RSA or EC)", 0 },
-		{ "ed25519", key_text(ed, 0, 0),
-		  "unsupported key type ED25519", 0 },
+		  "unsupported key type DSA (want RSA, EC, Ed25519 or "
+		  "Ed448)", 0 },
+		{ "ed25519", key_text(ed, 0, 0), NULL, PEM_ALG_ED25519 },
 		{ "bad base64", xstrdup("-----BEGIN PRIVATE KEY-----\n"
 		  "!!!!\n-----END PRIVATE KEY-----\n"), "", 0 },
 		{ "bad der", xstrdup("-----BEGIN PRIVATE KEY-----\n"
@@ -249,6 +249,176 @@ test_certs_parse(void)
 	free(k);
 	X509_free(a);
 	X509_free(b);
+}
+
+/* ---------------------------------------------------------- chain files */
+
+/* One pem_chains_parse() case: files as "|"-separated texts. */
+struct chain_case {
+	const char	*name;
+	char		*files[4];	/* owned; NULL ends */
+	int		 want_n;	/* keys, or -1 */
+	const char	*want_err;	/* the exact message */
+};
+
+static void
+chain_case_run(const struct chain_case *c)
+{
+	static const char *const labels[] = { "F1", "F2", "F3", "F4" };
+	struct pem_src src[4];
+	struct pem_chain *v = NULL;
+	char err[1024] = "";
+	size_t n;
+	int got;
+
+	for (n = 0; n < 4 && c->files[n] != NULL; n++) {
+		src[n].label = labels[n];
+		src[n].data = c->files[n];
+		src[n].len = strlen(c->files[n]);
+	}
+	got = pem_chains_parse(src, n, &v, err, sizeof(err));
+	if (c->want_n >= 0) {
+		is_int(got, c->want_n, "chain files %s: keys", c->name);
+		if (got < 0)
+			diag("got error \"%s\"", err);
+	} else
+		is_str(got < 0 ? err : "(parsed)", c->want_err,
+		    "chain files %s: error", c->name);
+	pem_chains_free(v, got);
+	for (n = 0; n < 4; n++)
+		free(c->files[n]);
+}
+
+/* A self-signed certificate of an Ed25519/Ed448 key (no digest). */
+static X509 *
+make_ed_cert(EVP_PKEY *key)
+{
+	X509 *x = X509_new();
+
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+	X509_gmtime_adj(X509_getm_notBefore(x), 0);
+	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
+	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN",
+	    MBSTRING_ASC, (const unsigned char *)"ed.example", -1, -1, 0);
+	X509_set_issuer_name(x, X509_get_subject_name(x));
+	X509_set_pubkey(x, key);
+	X509_sign(x, key, NULL);
+	return x;
+}
+
+static void
+test_chains_parse(void)
+{
+	EVP_PKEY *ed = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519"),
+	    *ed4 = EVP_PKEY_Q_keygen(NULL, NULL, "ED448");
+	X509 *xr = make_cert(rsa_key, "r.example"), *xr2 = make_cert(rsa_key2,
+	    "r2.example"), *xe = make_cert(ec_key, "e.example"),
+	    *xd = make_ed_cert(ed), *xd4 = make_ed_cert(ed4);
+	char *kr = key_text(rsa_key, 0, 0), *kr2 = key_text(rsa_key2, 1, 0),
+	    *ke = key_text(ec_key, 1, 0), *kd = key_text(ed, 0, 0),
+	    *kd4 = key_text(ed4, 0, 0), *cr = cert_text(xr),
+	    *cr2 = cert_text(xr2), *ce = cert_text(xe), *cd = cert_text(xd),
+	    *cd4 = cert_text(xd4);
+	struct chain_case cases[] = {
+		{ "key and certificate in one file",
+		  { xasprintf("%s%s", kr, cr) }, 1, NULL },
+		{ "key and certificate in two files (Postfix order)",
+		  { xstrdup(ke), xstrdup(ce) }, 1, NULL },
+		{ "key, certificate, chain over three files",
+		  { xstrdup(kr), xstrdup(cr), xstrdup(ce) }, 1, NULL },
+		{ "four keys in one file", { xasprintf("%s%s%s%s%s%s%s%s",
+		  kr, cr, ke, ce, kd, cd, kd4, cd4) }, 4, NULL },
+		{ "two pairs over four files",
+		  { xstrdup(ke), xstrdup(ce), xstrdup(kd), xstrdup(cd) }, 2,
+		  NULL },
+		{ "parameters and text skipped", { xasprintf("junk\n"
+		  "-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n"
+		  "-----END EC PARAMETERS-----\n%s%s", ke, ce) }, 1, NULL },
+		{ "certificate first", { xasprintf("%s%s", cr, kr) }, -1,
+		  "F1: certificate 1 comes before any private key (list each "
+		  "private key first, then its certificate and that "
+		  "certificate's chain)" },
+		{ "certificate file before the key file",
+		  { xstrdup(ce), xstrdup(ke) }, -1,
+		  "F1: certificate 1 comes before any private key (list each "
+		  "private key first, then its certificate and that "
+		  "certificate's chain)" },
+		{ "key alone", { xstrdup(ke) }, -1,
+		  "F1: the ecdsa private key is not followed by its "
+		  "certificate (list each private key, then its certificate, "
+		  "then that certificate's chain)" },
+		{ "key followed by a key", { xasprintf("%s%s%s", ke, kr, cr) },
+		  -1, "F1: the ecdsa private key is not followed by its "
+		  "certificate (list each private key, then its certificate, "
+		  "then that certificate's chain)" },
+		{ "last key without certificate",
+		  { xasprintf("%s%s", kr, cr), xstrdup(kd) }, -1,
+		  "F2: the ed25519 private key is not followed by its "
+		  "certificate (list each private key, then its certificate, "
+		  "then that certificate's chain)" },
+		{ "two rsa keys", { xasprintf("%s%s", kr, cr),
+		  xasprintf("%s%s", kr2, cr2) }, -1,
+		  "F2: a second rsa private key (the first is in F1): at most "
+		  "one key of each algorithm (RSA, ECDSA, Ed25519, Ed448)" },
+		{ "mismatch", { xstrdup(ke), xstrdup(cr) }, -1,
+		  "F2: certificate 1 does not match the ecdsa private key "
+		  "before it (in F1): each key must be followed by its own "
+		  "certificate" },
+		{ "empty", { xstrdup("") }, -1, "F1: file is empty; want a "
+		  "private key followed by its certificate" },
+		{ "no PEM", { xstrdup("hello\n"), xstrdup("") }, -1,
+		  "F1 (and the rest of the list): no PEM data; want a private "
+		  "key followed by its certificate" },
+		{ "encrypted key", { key_text(ec_key, 0, 1), xstrdup(ce) }, -1,
+		  "F1: private key is encrypted; tlsward needs an unencrypted "
+		  "key" },
+	};
+	size_t i;
+
+	ok(ed != NULL && ed4 != NULL && xd != NULL && xd4 != NULL,
+	    "made Ed25519 and Ed448 keys and certificates");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		chain_case_run(&cases[i]);
+	free(kr); free(kr2); free(ke); free(kd); free(kd4);
+	free(cr); free(cr2); free(ce); free(cd); free(cd4);
+	X509_free(xr); X509_free(xr2); X509_free(xe); X509_free(xd);
+	X509_free(xd4);
+	EVP_PKEY_free(ed);
+	EVP_PKEY_free(ed4);
+}
+
+/* The keys and certificates come back in order, each chain whole. */
+static void
+test_chains_order(void)
+{
+	X509 *xr = make_cert(rsa_key, "r.example"), *xe = make_cert(ec_key,
+	    "e.example");
+	char *t1 = key_text(ec_key, 0, 0), err[512];
+	char *t2 = NULL, *cr = cert_text(xr), *ce = cert_text(xe),
+	    *kr = key_text(rsa_key, 0, 0);
+	struct pem_src src[2];
+	struct pem_chain *v;
+	int n;
+
+	t2 = xasprintf("%s%s%s%s", ce, cr, kr, cr);
+	src[0].label = "A"; src[0].data = t1; src[0].len = strlen(t1);
+	src[1].label = "B"; src[1].data = t2; src[1].len = strlen(t2);
+	n = pem_chains_parse(src, 2, &v, err, sizeof(err));
+	ok(n == 2 && pem_key_alg(v[0].key) == PEM_ALG_ECDSA &&
+	    strcmp(v[0].label, "A") == 0 && sk_X509_num(v[0].certs) == 2 &&
+	    X509_cmp(sk_X509_value(v[0].certs, 0), xe) == 0 &&
+	    X509_cmp(sk_X509_value(v[0].certs, 1), xr) == 0 &&
+	    pem_key_alg(v[1].key) == PEM_ALG_RSA &&
+	    strcmp(v[1].label, "B") == 0 && sk_X509_num(v[1].certs) == 1,
+	    "chain files: keys in order, each with its certificate first and "
+	    "its chain after");
+	if (n < 0)
+		diag("%s", err);
+	pem_chains_free(v, n);
+	free(t1); free(t2); free(cr); free(ce); free(kr);
+	X509_free(xr);
+	X509_free(xe);
 }
 
 /* ---------------------------------------------------------- digests */
@@ -772,6 +942,8 @@ main(void)
 	test_key_parse();
 	test_key_load();
 	test_certs_parse();
+	test_chains_parse();
+	test_chains_order();
 	test_digest();
 	test_hex();
 	test_pkcs8();

@@ -24,7 +24,7 @@
 #include "util.h"
 
 #ifndef TLSWARD_CONFDIR
-#error "TLSWARD_CONFDIR must be defined by the build (Makefile.am)"
+#error "TLSWARD_CONFDIR must be defined in config.h (configure)"
 #endif
 
 #define CONF_ISSPACE(c)	((c) == ' ' || (c) == '\t' || (c) == '\r' || \

@@ -199,6 +199,8 @@ static const struct conf_param conf_params[] = {
 	{ "tlsproxy_event_threads", "0", CONF_T_INT },
 	/* tlswardd */
 	{ "tlsproxy_handshake_timeout", "10s", CONF_T_TIME },
+	/* tlswardd: a session's silence (not Postfix's watchdog) */
+	{ "tlsproxy_idle_timeout", "3600s", CONF_T_TIME },
 	/* tlswardd */
 	{ "tlsproxy_listen_group", "", CONF_T_STR },
 	/* tlswardd */

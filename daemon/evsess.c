@@ -335,5 +335,7 @@ evs_expire(struct esess *e)
 	snprintf(s->why, sizeof(s->why), "%s", reason);
 	if (e->state == EVS_HANDSHAKE)
 		sess_handshake_timeout(s);
+	if (e->state == EVS_RELAY)
+		relay_close_notify(&e->r);	/* evs_end flushes it */
 	return evs_end(e, 1);
 }

@@ -429,12 +429,25 @@ relay_run(struct relay *r, struct wd *w, char *why, size_t whylen)
 			continue;
 		}
 		if (relay_wait(r, w, why, whylen) < 0) {
+			relay_close_notify(r);
 			rc = -1;
 			break;
 		}
 	}
 	relay_fini(r);
 	return rc;
+}
+
+void
+relay_close_notify(struct relay *r)
+{
+	if (r->ssl == NULL || !SSL_is_init_finished(r->ssl) ||
+	    (r->flags & (RELAY_F_T_SHUT | RELAY_F_T_DIRTY)))
+		return;
+	ERR_clear_error();
+	(void)SSL_shutdown(r->ssl);
+	ERR_clear_error();
+	r->flags |= RELAY_F_T_SHUT;
 }
 
 void

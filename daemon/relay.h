@@ -106,6 +106,13 @@ void	relay_ready(struct relay *r, int is_tls, uint32_t events);
  * write failed), 0 to wait for the plaintext socket. */
 int	relay_flush(struct relay *r);
 
+/* A session that ends on a deadline: sends TLS close_notify once, if the
+ * handshake is done and neither side has closed the TLS stream yet, so
+ * the peer reads an orderly end instead of a truncation. Never waits:
+ * what does not fit in the socket is dropped (the event-loop owner
+ * flushes its sockbio before closing). relay_run does this itself. */
+void	relay_close_notify(struct relay *r);
+
 /* Wipes and frees the buffers (relay_run does this itself). */
 void	relay_fini(struct relay *r);
 

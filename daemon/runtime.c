@@ -93,13 +93,13 @@ svc_basics(const struct snapshot *s, size_t i, struct rt_svc *v, char *err,
 	    "tlsproxy_session_log"), "yes") == 0;
 	if (svc_time_ms(s, i, "tlsproxy_handshake_timeout", &v->handshake_ms,
 	    err, errlen) < 0 ||
-	    svc_time_ms(s, i, "tlsproxy_watchdog_timeout", &v->idle_ms, err,
+	    svc_time_ms(s, i, "tlsproxy_idle_timeout", &v->idle_ms, err,
 	    errlen) < 0 ||
 	    svc_time_ms(s, i, "tlsproxy_max_session_time", &v->life_ms, err,
 	    errlen) < 0)
 		return -1;
 	if (v->idle_ms <= 0 || v->handshake_ms <= 0)
-		return errf(err, errlen, "service %s: tlsproxy_watchdog_timeout "
+		return errf(err, errlen, "service %s: tlsproxy_idle_timeout "
 		    "and tlsproxy_handshake_timeout must be more than 0",
 		    v->name);
 	return 0;

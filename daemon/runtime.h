@@ -40,7 +40,7 @@ struct rt_svc {
 	int			 session_log;	/* tlsproxy_session_log: log
 						 * sessions that succeed */
 	int64_t			 handshake_ms;	/* tlsproxy_handshake_timeout */
-	int64_t			 idle_ms;	/* tlsproxy_watchdog_timeout */
+	int64_t			 idle_ms;	/* tlsproxy_idle_timeout */
 	int64_t			 life_ms;	/* tlsproxy_max_session_time */
 };
 

@@ -2,7 +2,10 @@
 # t/64-watchdog.t - per-session deadlines: a peer that connects and says
 # nothing, one that sends half a ClientHello, one that stops reading, and
 # a session past its lifetime are each torn down on time and logged,
-# while other sessions are served meanwhile.
+# while other sessions are served meanwhile. Silence is bounded by
+# tlsproxy_idle_timeout, not by Postfix's tlsproxy_watchdog_timeout: an
+# SMTP server that greets after more than the watchdog's time is served,
+# and a session ended by its idle limit gets a TLS close_notify first.
 . "$TOP_SRCDIR/t/lib.sh"
 . "$TOP_SRCDIR/t/lib-daemon.sh"
 tap_setup
@@ -56,8 +59,8 @@ daemon_setup
 backend_start http; HPORT=$BPORT
 backend_start flood; FPORT=$BPORT
 backend_start echo; EPORT=$BPORT
-services "slow 127.0.0.1:0 server 127.0.0.1:$HPORT -o tlsproxy_handshake_timeout=2s -o tlsproxy_watchdog_timeout=3s" \
-    "flood 127.0.0.1:0 server 127.0.0.1:$FPORT -o tlsproxy_watchdog_timeout=2s" \
+services "slow 127.0.0.1:0 server 127.0.0.1:$HPORT -o tlsproxy_handshake_timeout=2s -o tlsproxy_idle_timeout=3s" \
+    "flood 127.0.0.1:0 server 127.0.0.1:$FPORT -o tlsproxy_idle_timeout=2s" \
     "life 127.0.0.1:0 server 127.0.0.1:$EPORT -o tlsproxy_max_session_time=2s" \
     "web 127.0.0.1:0 server 127.0.0.1:$HPORT"
 daemon_start || { daemon_log; tap_done; exit 1; }
@@ -102,5 +105,54 @@ pid=$(worker_pid)
 out=$(curl -sk --max-time 5 "https://127.0.0.1:$(port_of web)/")
 is "$out" "hello" "and still serving"
 is "$(worker_pid)" "$pid" "with the same worker"
+daemon_stop
+
+# Silence: Postfix's watchdog parameter does not cut an SMTP session.
+cat > "$T/greet.py" <<'PY'
+# greet.py PORT [line]: TLS in, prints the first line, then (without
+# "line") waits for the end
+# and prints "close_notify" or "truncated" with the seconds it took.
+import socket, ssl, sys, time
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+raw = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=30)
+s = ctx.wrap_socket(raw, server_hostname="localhost", suppress_ragged_eofs=False)
+t0 = time.monotonic()
+line = b""
+try:
+    while not line.endswith(b"\n"):
+        d = s.recv(100)
+        if not d:
+            break
+        line += d
+    print(line.decode().strip() or "(nothing)")
+    if len(sys.argv) > 2:       # "line": the first line is all we want
+        sys.exit(0)
+    while s.recv(100):
+        pass
+    print("close_notify %.1f" % (time.monotonic() - t0))
+except ssl.SSLEOFError:
+    print("truncated %.1f" % (time.monotonic() - t0))
+except OSError as e:
+    print("error %s" % e)
+PY
+is "$("$TLSWARD" -c "$CONF" config -d tlsproxy_idle_timeout)" "tlsproxy_idle_timeout = 3600s" \
+    "the idle limit's default (3600s) outlasts smtpd's 300 s and an IMAP IDLE's 29 min"
+backend_start late 3; LPORT=$BPORT
+echo "tlsproxy_watchdog_timeout = 1s" >> "$CONF/main.cf"
+services "smtps 127.0.0.1:0 server 127.0.0.1:$LPORT" \
+    "short 127.0.0.1:0 server 127.0.0.1:$LPORT -o tlsproxy_idle_timeout=1s"
+daemon_start || { daemon_log; tap_done; exit 1; }
+python3 "$T/greet.py" "$(port_of smtps)" line > "$T/late.out" &
+pl=$!
+python3 "$T/greet.py" "$(port_of short)" > "$T/short.out"
+wait $pl
+is "$(head -n 1 "$T/late.out")" "220 late greeting" \
+    "a greeting after 3 s arrives although tlsproxy_watchdog_timeout is 1s"
+is "$(head -n 1 "$T/short.out")" "(nothing)" "tlsproxy_idle_timeout=1s (per service, -o) ends a silent session"
+like "$(tail -n 1 "$T/short.out")" '^close_notify (0\.9|1\.[0-9])$' \
+    "after 1 s, with a TLS close_notify (not a truncation)"
+like "$(cat "$DLOG")" 'service=short: \[127\.0\.0\.1\]:[0-9]+: idle timeout' "and logs the idle timeout"
 daemon_stop
 tap_done

@@ -59,7 +59,7 @@ daemon_setup
 cat >> "$CONF/main.cf" <<EOT
 tlsproxy_admin_socket = $T/admin.sock
 tlsproxy_drain_timeout = 10s
-tlsproxy_watchdog_timeout = 60s
+tlsproxy_idle_timeout = 60s
 EOT
 backend_start echo
 services "web 127.0.0.1:0 server 127.0.0.1:$BPORT"

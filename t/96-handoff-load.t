@@ -15,7 +15,7 @@ run_mode() {
 	rm -rf "$CONF"; mkdir "$CONF"; : > "$CONF/main.cf"
 	daemon_setup
 	echo "tlsproxy_max_threads = 260" >> "$CONF/main.cf"
-	services "handoff unix:handoff.sock control - -o tlsproxy_listen_mode=0600 -o tlsproxy_handshake_timeout=60s -o tlsproxy_watchdog_timeout=60s"
+	services "handoff unix:handoff.sock control - -o tlsproxy_listen_mode=0600 -o tlsproxy_handshake_timeout=60s -o tlsproxy_idle_timeout=60s"
 	daemon_start || { daemon_log; return; }
 	start=$(date +%s)
 	out=$(timeout 170 $HOC "$CONF/handoff.sock" sessions "$N" --hold 1 2>&1)

@@ -12,6 +12,9 @@ in threads until killed. Modes:
         block again and again.
   silent read and discard, never answer, never close.
   flood write without end until the connection breaks.
+  late  like an SMTP server that takes its time: after the number of
+        seconds given as the third argument, greet with "220 late
+        greeting", then echo.
   record greet with "220 plaintext greeting" and append everything read
         to the file named by the third argument (a plaintext server that
         must never see what a TLS client meant for a TLS server).
@@ -79,10 +82,20 @@ def record(conn):
             f.flush()
 
 
+def late(conn):
+    time.sleep(float(sys.argv[3]))
+    try:
+        conn.sendall(b"220 late greeting\r\n")
+    except OSError:
+        conn.close()
+        return
+    echo(conn)
+
+
 def main():
     portfile = sys.argv[1]
     mode = {"echo": echo, "http": http, "silent": silent, "flood": flood,
-            "record": record, "slowecho": slowecho}[
+            "record": record, "slowecho": slowecho, "late": late}[
         sys.argv[2] if len(sys.argv) > 2 else "echo"]
     srv = socket.socket()
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

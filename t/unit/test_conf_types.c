@@ -400,7 +400,7 @@ static const char *const tlsward_only_names[] = {
 	"tlsproxy_client_verify_cert_match",
 	"tlsproxy_drain_timeout",
 	"tlsproxy_event_threads",
-	"tlsproxy_handshake_timeout",
+	"tlsproxy_handshake_timeout", "tlsproxy_idle_timeout",
 	"tlsproxy_listen_group",
 	"tlsproxy_listen_mode",
 	"tlsproxy_listen_owner",

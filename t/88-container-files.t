@@ -43,6 +43,93 @@ else
 	skip "runtime libraries" "no dpkg"
 fi
 
+# ---- a clean build: sources only, a fresh build directory, -Werror
+build=$(sed -n '/^FROM .* AS build$/,/^FROM /p' "$CF" | sed -e ':a' -e '/\\$/N; s/\\\n//; ta')
+like "$(echo "$build" | grep '^RUN .*configure')" 'mkdir /build +&& +cd /build +&& +/src/configure .*--enable-werror' \
+    "the image is built out of tree, in a fresh directory, warnings as errors"
+like "$(echo "$build" | grep '^RUN .*configure')" "find \\. .*'\\*\\.o'.*config\\.status.*exit 1" \
+    "the build stops on a context with host objects or configure results"
+unlike "$(echo "$build" | grep '^RUN .*configure')" '(^| )\./configure|make distclean' \
+    "and never configures in the copied tree"
+like "$(grep '^HEALTHCHECK' "$CF")" 'status' "a HEALTHCHECK (tlsward status)"
+like "$(sed -n '1,/^FROM/p' "$CF")" 'podman build --format docker' \
+    "the header says podman keeps HEALTHCHECK only with --format docker"
+like "$(sed -n '1,/^FROM/p' "$CF")" ':ro,Z ' "and mounts the secrets with ,Z (SELinux)"
+CI=$TOP_SRCDIR/.containerignore
+cmp -s "$CI" "$TOP_SRCDIR/.dockerignore"
+ok $? ".containerignore (podman) and .dockerignore (docker) are the same list"
+# Every file a build makes (this build directory's, as if it were built
+# in the source tree) is left out of the build context, and no source
+# file is: the matching of podman and docker (patterns anchored at the
+# context's root, "**" any number of directories, a match of a parent
+# directory excludes what is below it, the last matching line wins).
+if [ "$TOP_BUILDDIR" != "$TOP_SRCDIR" ]; then
+	(cd "$TOP_BUILDDIR" && find . -type f -o -type l) | sed 's|^\./||' > "$T/built"
+else
+	git -C "$TOP_SRCDIR" ls-files -o -i --exclude-standard > "$T/built" 2>/dev/null || : > "$T/built"
+fi
+git -C "$TOP_SRCDIR" ls-files > "$T/sources" 2>/dev/null || : > "$T/sources"
+python3 - "$CI" "$T/built" "$T/sources" > "$T/ignore.out" <<'PY'
+import re, sys
+rules = []
+for line in open(sys.argv[1]):
+    line = line.strip()
+    if not line or line.startswith("#"):
+        continue
+    neg = line.startswith("!")
+    pat = line.lstrip("!").strip("/")
+    rx, i = "", 0
+    while i < len(pat):
+        if pat.startswith("**/", i):
+            rx, i = rx + "(?:.*/)?", i + 3
+        elif pat.startswith("**", i):
+            rx, i = rx + ".*", i + 2
+        elif pat[i] == "*":
+            rx, i = rx + "[^/]*", i + 1
+        elif pat[i] == "?":
+            rx, i = rx + "[^/]", i + 1
+        else:
+            rx, i = rx + re.escape(pat[i]), i + 1
+    rules.append((neg, re.compile(rx + "$")))
+def excluded(path):
+    parts = path.split("/")
+    prefixes = ["/".join(parts[:n]) for n in range(1, len(parts) + 1)]
+    out = False
+    for neg, rx in rules:
+        if any(rx.match(p) for p in prefixes):
+            out = not neg
+    return out
+built = [l.strip() for l in open(sys.argv[2]) if l.strip()]
+sources = [l.strip() for l in open(sys.argv[3]) if l.strip()]
+print("built %d" % len(built))
+print("sources %d" % len(sources))
+for p in built:
+    if not excluded(p):
+        print("kept " + p)
+for p in sources:
+    if excluded(p) and p not in built:
+        print("dropped " + p)
+    elif p in built:
+        print("tracked %s (a build product in git)" % p)
+PY
+n=$(sed -n 's/^built //p' "$T/ignore.out")
+ok "$([ "${n:-0}" -gt 20 ] && ! grep -q '^kept ' "$T/ignore.out"; echo $?)" \
+    "the build context leaves out every one of the $n files a build makes"
+grep '^kept ' "$T/ignore.out" | head -n 20 | while read -r l; do diag "$l"; done
+if [ "$(sed -n 's/^sources //p' "$T/ignore.out")" -gt 0 ]; then
+	ok "$(grep -q '^dropped ' "$T/ignore.out"; [ $? -ne 0 ]; echo $?)" \
+	    "and keeps every source file (git ls-files)"
+	grep -E '^(dropped|tracked) ' "$T/ignore.out" | head -n 20 | while read -r l; do diag "$l"; done
+else
+	skip "every source file kept" "not a git checkout"
+fi
+# The configuration directory is in config.h, so a reconfigured tree
+# rebuilds what uses it (a -D flag in the Makefile would not).
+like "$(grep TLSWARD_CONFDIR "$TOP_BUILDDIR/config.h")" '^#define TLSWARD_CONFDIR "/' \
+    "config.h defines the configuration directory"
+unlike "$(grep -E '^(AM_CPPFLAGS|AM_CFLAGS|[a-z_]+_CPPFLAGS) *=' -A2 "$TOP_SRCDIR/Makefile.am")" '\-D[A-Z_]*(DIR|PATH)' \
+    "Makefile.am passes no path as a -D flag"
+
 # ---- the Kubernetes manifest
 python3 -c 'import yaml' 2>/dev/null || { skip_rest=1; }
 if [ -n "${skip_rest:-}" ]; then

@@ -36,4 +36,15 @@ for c in enable-client enable-server new-server-key new-server-cert \
 	grep -A1 '^\.TP' "$MAN1" | grep -Eq "^\.B[RI]? \"?$c( |\"|$)"
 	ok $? "tlsward(1) has an entry for $c"
 done
+
+# No shipped example is an open relay: a server-role entry, commented
+# out or not, never forwards to a loopback SMTP port that trusts the
+# proxy's address (25, 587), in the sample files or the man pages.
+for f in etc/services.cf etc/container/services.cf doc/tlsward.cf.5 \
+    doc/tlswardd.8 README; do
+	bad=$(sed 's/^#//' "$TOP_SRCDIR/$f" | awk '$3 == "server" &&
+	    $4 ~ /^(127\.[0-9.]+|localhost|\[::1\]):(25|587)$/')
+	is "$bad" "" "$f: no server-role example forwards to a trusting SMTP port"
+done
+like "$(cat "$MAN5")" 'open relay' "tlsward.cf(5) says why not"
 tap_done

@@ -236,6 +236,8 @@ static const struct conf_param conf_params[] = {
 	{ "tlsproxy_tls_ciphers", "$smtpd_tls_ciphers", CONF_T_GRADE },
 	{ "tlsproxy_tls_dcert_file", "$smtpd_tls_dcert_file", CONF_T_STR },
 	{ "tlsproxy_tls_dh1024_param_file",
+	/* tlswardd */
+	{ "tlsproxy_stop_grace_time", "0", CONF_T_TIME },
 	    "$smtpd_tls_dh1024_param_file", CONF_T_STR },
 	{ "tlsproxy_tls_dh512_param_file",
 	    "$smtpd_tls_dh512_param_file", CONF_T_STR },

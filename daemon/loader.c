@@ -522,7 +522,8 @@ static const char *const daemon_wide[] = {
 	"tlsproxy_drain_timeout", "tlsproxy_event_threads",
 	"tlsproxy_max_sessions", "tlsproxy_max_threads",
 	"tlsproxy_min_threads", "tlsproxy_pid_file",
-	"tlsproxy_queue_limit", "tlsproxy_sandbox", "tlsproxy_user", NULL,
+	"tlsproxy_queue_limit", "tlsproxy_sandbox", "tlsproxy_stop_grace_time",
+	"tlsproxy_user", NULL,
 };
 
 static int
@@ -670,7 +671,9 @@ globals_load(struct lctx *lc)
 		    "log or off)", v);
 	free(v);
 	if (conf_get_time(lc->base, "tlsproxy_drain_timeout",
-	    &g->drain_timeout_s, err, sizeof(err)) < 0)
+	    &g->drain_timeout_s, err, sizeof(err)) < 0 ||
+	    conf_get_time(lc->base, "tlsproxy_stop_grace_time",
+	    &g->stop_grace_s, err, sizeof(err)) < 0)
 		lerr(lc, "%s", err);
 	globals_snapshot(lc);
 }

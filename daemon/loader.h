@@ -24,6 +24,7 @@ struct loader_globals {
 	char		*syslog_name;
 	int		 syslog_facility;	/* LOG_MAIL, ... */
 	long long	 drain_timeout_s;	/* tlsproxy_drain_timeout */
+	long long	 stop_grace_s;	/* tlsproxy_stop_grace_time */
 	struct sbx_opts	 sbx;		/* worker identity and seccomp mode */
 };
 

@@ -67,6 +67,8 @@ struct sup {
 	int64_t			 backoff_ms;
 	int64_t			 restart_at_ms;	/* 0 = no restart pending */
 	int			 stopping;	/* SIGTERM seen */
+	int64_t			 grace_end_ms;	/* SIGTERM seen, still accepting
+						 * until then (0 = not) */
 	int64_t			 stop_deadline_ms;
 	unsigned		 generation;	/* the worker's, from READY */
 	unsigned		 restarts;	/* worker restarts */
@@ -392,11 +394,36 @@ sup_reload(struct sup *s, struct buf *errs)
 	return -1;
 }
 
-/* SIGTERM/SIGINT: drain once; a second one stops at once. */
+/* SIGTERM with tlsproxy_stop_grace_time: keep serving, new connections
+ * too, while a load balancer still sends them (a Kubernetes endpoint
+ * removal spreads after the signal). 1 if the grace period began. */
+static int
+sup_grace(struct sup *s)
+{
+	long long g = s->ld->g.stop_grace_s;
+	char st[128];
+
+	if (g <= 0 || s->grace_end_ms != 0 || s->stopping || s->pid == 0)
+		return 0;
+	s->grace_end_ms = wd_now_ms() + g * 1000;
+	log_info("stopping: still accepting for %llds "
+	    "(tlsproxy_stop_grace_time), then draining", g);
+	snprintf(st, sizeof(st), "accepting for %llds more, then draining",
+	    g);
+	notify_stopping(st);
+	return 1;
+}
+
+/* SIGTERM/SIGINT: drain once (after the grace period, if any: a signal
+ * during it drains at once); a second one stops at once. */
 static void
 sup_stop(struct sup *s)
 {
 	char ms[32], st[128];
+
+	if (sup_grace(s))
+		return;
+	s->grace_end_ms = 0;
 
 	if (s->stopping || s->pid == 0) {
 		if (s->pid != 0) {
@@ -563,6 +590,8 @@ next_timeout(const struct sup *s)
 	if (s->stopping == 1)
 		t = sooner(t, s->stop_deadline_ms > now ?
 		    s->stop_deadline_ms - now : 0);
+	if (s->grace_end_ms != 0)
+		t = sooner(t, s->grace_end_ms > now ? s->grace_end_ms - now : 0);
 	t = sooner(t, notify_watchdog_timeout(now));
 	return (int)t;
 }
@@ -617,6 +646,8 @@ sup_loop(struct sup *s)
 			on_ipc(s);
 		if (s->admin >= 0 && pf[3].revents && !s->stopping)
 			on_admin(s);
+		if (s->grace_end_ms != 0 && wd_now_ms() >= s->grace_end_ms)
+			sup_stop(s);	/* the grace period is over */
 		if (s->stopping == 1 && wd_now_ms() >= s->stop_deadline_ms &&
 		    s->pid != 0)
 			kill(s->pid, SIGKILL);

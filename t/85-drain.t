@@ -121,6 +121,39 @@ is "$rc" 0 "with status 0"
 like "$(cat "$DLOG")" 'stopping now: second signal' "logged"
 ok "$(kill -0 "$w" 2>/dev/null; [ $? != 0 ]; echo $?)" "the worker is gone too"
 
+# 3b. tlsproxy_stop_grace_time: after SIGTERM new connections are still
+# served for that long (a load balancer may still send them), then the
+# drain begins; a second SIGTERM during the grace period drains at once.
+echo "tlsproxy_stop_grace_time = 2s" >> "$CONF/main.cf"
+daemon_start || daemon_log
+port=$(port_of web)
+t0=$(ms)
+kill -TERM "$DPID"
+wait_log 'still accepting for 2s' 5
+ok $? "SIGTERM with a grace time: logged"
+sleep 1
+refused "$port"
+ok "$([ $? != 0 ]; echo $?)" "1 s after SIGTERM a new connection is still accepted"
+session "$port" "$T/gog" "$T/sg"
+is "$(sed -n 1p "$T/sg")" up "and served"
+: > "$T/gog"
+exited_within 8
+t=$(( $(ms) - t0 ))
+ok $(( t >= 1900 ? 0 : 1 )) "the daemon stopped after the grace time (${t} ms)"
+is "$rc" 0 "with status 0"
+is "$(sed -n 2p "$T/sg")" ok "the session begun during the grace period completed"
+daemon_start || daemon_log
+t0=$(ms)
+kill -TERM "$DPID"
+wait_log 'still accepting' 5
+kill -TERM "$DPID"
+wait_log 'stopping: draining sessions' 5
+for i in $(seq 20); do refused "$(port_of web)" && break; sleep 0.1; done
+t=$(( $(ms) - t0 ))
+ok $(( t < 1500 ? 0 : 1 )) "a second SIGTERM during the grace period drains at once (${t} ms)"
+exited_within 5
+sed -i '/^tlsproxy_stop_grace_time/d' "$CONF/main.cf"
+
 # 4. SIGINT (foreground) drains like SIGTERM.
 sed -i 's/^tlsproxy_drain_timeout = .*/tlsproxy_drain_timeout = 10s/' "$CONF/main.cf"
 daemon_start || daemon_log

@@ -1,8 +1,10 @@
 /*
- * cmd_check.c - tlsward check: validate main.cf (conf_check) and the
- * server keys and certificates the daemon would load (the effective
- * tlsproxy_tls_* settings): readable files, private key permissions, keys
- * that parse and match their certificate, chain order, validity dates.
+ * cmd_check.c - tlsward check: judge the configuration as a start of
+ * tlswardd does (cfcheck.c, the code of "tlswardd -t": main.cf,
+ * services.cf, key material, TLS contexts; main.cf alone when there is no
+ * services.cf, as in a Postfix directory), then look closer at the server
+ * keys and certificates of main.cf (the effective tlsproxy_tls_*
+ * settings): private key permissions, chain order, validity dates.
  *
  * Runs in: the CLI, as the administrator. Reads only; changes nothing.
  * Output (stdout), one finding per line, then a summary:
@@ -20,16 +22,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "cfcheck.h"
 #include "cli.h"
 #include "fileio.h"
 #include "keygen.h"
 #include "log.h"
+#include "services.h"
 #include "util.h"
 
 #define CHECK_EXPIRY_DAYS	30	/* warn when a certificate ends sooner */
@@ -403,6 +408,49 @@ check_server(struct check *ck)
 	free(dcert);
 }
 
+/* A line that the shared check (cfcheck.c) logged. */
+static void
+check_captured(int prio, const char *text, void *arg)
+{
+	struct check *ck = arg;
+
+	if (prio <= LOG_ERR)
+		check_conf_report(1, text, ck);
+	else if (prio <= LOG_NOTICE)
+		check_conf_report(0, text, ck);
+	else
+		check_say(ck, CHECK_OK, "%s", text);
+}
+
+/* 1 if dir has a services.cf (a Postfix directory has none). */
+static int
+check_has_services(const char *dir)
+{
+	char *path = xasprintf("%s/%s", dir, SERVICES_FILE);
+	struct stat st;
+	int rc = stat(path, &st) == 0;
+
+	free(path);
+	return rc;
+}
+
+/* With services.cf, the daemon's own check (as "tlswardd -t"): main.cf,
+ * services.cf, every file and every TLS context; without it, main.cf. */
+static void
+check_config(struct check *ck, const char *dir)
+{
+	if (check_has_services(dir)) {
+		log_capture(check_captured, ck);
+		cfcheck_run(dir);
+		log_capture(NULL, NULL);
+		return;
+	}
+	check_say(ck, CHECK_OK, "%s/%s does not exist: checking main.cf and "
+	    "the server keys only (tlswardd needs it to start)", dir,
+	    SERVICES_FILE);
+	conf_check(ck->cf, check_conf_report, ck);
+}
+
 int
 cmd_check(struct cli *cli, int argc, char **argv)
 {
@@ -414,10 +462,13 @@ cmd_check(struct cli *cli, int argc, char **argv)
 		return cli_usage(argv[0]);
 	cf = conf_new(cli->dir);
 	ck.cf = cf;
-	if (conf_load(cf, err, sizeof(err)) < 0)
-		check_say(&ck, CHECK_ERROR, "%s", err);
-	else {
-		conf_check(cf, check_conf_report, &ck);
+	if (conf_load(cf, err, sizeof(err)) < 0) {
+		if (check_has_services(cli->dir))
+			check_config(&ck, cli->dir);	/* says it too */
+		else
+			check_say(&ck, CHECK_ERROR, "%s", err);
+	} else {
+		check_config(&ck, cli->dir);
 		check_server(&ck);
 	}
 	printf("check: %d error%s, %d warning%s\n", ck.errors,

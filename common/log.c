@@ -187,6 +187,16 @@ log_verbose(void)
 	return log_level_verbose;
 }
 
+static log_capture_fn *log_cap_fn;	/* log_capture() */
+static void *log_cap_arg;
+
+void
+log_capture(log_capture_fn *fn, void *arg)
+{
+	log_cap_fn = fn;
+	log_cap_arg = arg;
+}
+
 /* Emits one line; tail (may be NULL) is appended after ": ". */
 static void
 log_emit(int prio, const char *sev, const char *tail, const char *fmt,
@@ -196,6 +206,12 @@ log_emit(int prio, const char *sev, const char *tail, const char *fmt,
 	int n;
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (log_cap_fn != NULL && prio >= LOG_ERR && prio <= LOG_INFO) {
+		snprintf(line, sizeof(line), "%s%s%s", msg, tail != NULL ?
+		    ": " : "", tail != NULL ? tail : "");
+		log_cap_fn(prio, line, log_cap_arg);
+		return;
+	}
 	if (log_to == LOG_TO_FD) {
 		snprintf(line, sizeof(line), "%s%s%s%s", sev, msg,
 		    tail != NULL ? ": " : "", tail != NULL ? tail : "");

@@ -75,6 +75,14 @@ void	log_batch_flush(void);
  * (the supervisor relaying its worker's lines). */
 void	log_relay(int prio, const char *text);
 
+/* While fn is set, the lines of log_info, log_warn(x), log_errorx and
+ * log_tls go to fn (syslog priority and the text without program name
+ * or severity word) instead of the destination; NULL ends that. For a
+ * single-threaded program that reports what shared code logs in its own
+ * form ("tlsward check" running the daemon's configuration check). */
+typedef void log_capture_fn(int prio, const char *text, void *arg);
+void	log_capture(log_capture_fn *fn, void *arg);
+
 /* Returns the verbosity given to log_init. */
 int	log_verbose(void);
 

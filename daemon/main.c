@@ -26,6 +26,7 @@
 
 #include <openssl/crypto.h>
 
+#include "cfcheck.h"
 #include "conf.h"
 #include "fileio.h"
 #include "loader.h"
@@ -115,27 +116,17 @@ parse_opts(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-/* -t: everything a start does except binding and forking. */
+/* -t: everything a start does except binding and forking (cfcheck.c,
+ * which "tlsward check" runs too). */
 static int
 check_config(const char *dir)
 {
-	struct loader_opts lo = { 0, NULL, NULL };
-	struct loader ld;
-	struct rt *rt;
-	char err[1024];
 	int errors;
 
-	if ((errors = loader_load(dir, &lo, &ld)) > 0) {
+	if ((errors = cfcheck_run(dir)) > 0) {
 		log_errorx("%s: %d error%s", dir, errors, errors == 1 ? "" : "s");
 		return 1;
 	}
-	rt = rt_build(&ld.snap, err, sizeof(err));
-	loader_fini(&ld);
-	if (rt == NULL) {
-		log_errorx("%s", err);
-		return 1;
-	}
-	rt_unref(rt);
 	log_info("%s: configuration OK", dir);
 	return 0;
 }

@@ -201,6 +201,8 @@ conf_set(struct conf *cf, const char *name, const char *value, int line)
 
 	free(cf->cache->domain);	/* may derive from what changes */
 	cf->cache->domain = NULL;
+	free(cf->cache->hostname);	/* so may myhostname (mydomain) */
+	cf->cache->hostname = NULL;
 	if (it == NULL) {
 		if (cf->nitems == cf->capitems) {
 			cf->capitems = cf->capitems ? 2 * cf->capitems : 32;
@@ -482,29 +484,26 @@ conf_where(const struct conf *cf, const char *name, char *buf, size_t len)
 
 /* ------------------------------------------------- run-time defaults */
 
-/* The system FQDN: gethostname(), made canonical with getaddrinfo() when
- * it has no dot; the bare name when that fails. */
+/* myhostname's default as Postfix computes it: gethostname(), and when
+ * that has no dot, ".$mydomain" appended (mydomain as main.cf sets it,
+ * else "localdomain"). No resolver lookup: "postconf -d" gives the same
+ * name on a machine whose /etc/hosts or DNS would say otherwise. */
 static char *
-conf_sys_hostname(void)
+conf_sys_hostname(const struct conf *cf)
 {
-	struct addrinfo hints, *res = NULL;
-	char host[256];
-	char *fqdn;
+	char host[256], *dom = NULL, *fqdn;
 
 	if (gethostname(host, sizeof(host)) < 0)
-		return xstrdup("localhost");
+		snprintf(host, sizeof(host), "localhost");
 	host[sizeof(host) - 1] = '\0';
 	if (strchr(host, '.') != NULL)
 		return xstrdup(host);
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_flags = AI_CANONNAME;
-	if (getaddrinfo(host, NULL, &hints, &res) != 0)
-		return xstrdup(host);
-	if (res->ai_canonname != NULL && strchr(res->ai_canonname, '.'))
-		fqdn = xstrdup(res->ai_canonname);
-	else
-		fqdn = xstrdup(host);
-	freeaddrinfo(res);
+	if (conf_lookup(cf, "mydomain") != NULL &&
+	    conf_get(cf, "mydomain", &dom, NULL, 0) < 0)
+		dom = NULL;
+	fqdn = xasprintf("%s.%s", host, dom != NULL && *dom != '\0' ? dom :
+	    "localdomain");
+	free(dom);
 	return fqdn;
 }
 
@@ -541,8 +540,13 @@ conf_runtime_default(const struct conf *cf, const char *name)
 		return c->pid_file;
 	}
 	if (strcmp(name, "myhostname") == 0) {
-		if (c->hostname == NULL)
-			c->hostname = conf_sys_hostname();
+		if (c->hostname == NULL) {
+			if (c->host_busy)	/* mydomain refers to it */
+				return "localhost";
+			c->host_busy = 1;
+			c->hostname = conf_sys_hostname(cf);
+			c->host_busy = 0;
+		}
 		return c->hostname;
 	}
 	if (c->domain == NULL) {

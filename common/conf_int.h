@@ -27,9 +27,11 @@ struct conf_item {
 
 /* Defaults computed on first use (conf_raw() takes a const conf). */
 struct conf_cache {
-	char	*hostname;	/* the system FQDN, myhostname's default */
+	char	*hostname;	/* myhostname's default; reset by every change */
 	char	*domain;	/* mydomain's default; reset by every change */
 	int	 busy;		/* computing domain: breaks a myhostname cycle */
+	int	 host_busy;	/* computing hostname (main.cf's mydomain may
+				 * refer to myhostname) */
 	char	*admin_socket;	/* tlsproxy_admin_socket's default */
 	char	*pid_file;	/* tlsproxy_pid_file's default */
 };

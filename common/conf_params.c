@@ -6,18 +6,28 @@
  *
  * Runs in: the CLI and the privileged supervisor. Owns: read-only data.
  *
- * Deviations from the "postconf -d" text, because tlsward does not
- * implement Postfix's compatibility-level expressions or "stress":
+ * Every default is Postfix's ("postconf -d" of Debian's 3.7.11; t/unit/
+ * test_conf_types and t/43-postfix-params.t compare), but these, because
+ * tlsward does not implement Postfix's compatibility levels, relational
+ * expressions or "stress", and is not Postfix:
+ *   compatibility_level            3.6 (Postfix: 0, the level of a main.cf
+ *                                  that does not set it; tlsward behaves
+ *                                  as 3.6, a fresh install's level)
  *   *_fingerprint_digest           sha256 (Postfix's value when
  *                                  compatibility_level >= 3.6)
  *   smtpd_starttls_timeout         300s (the value when not under stress)
  *   smtp_tls_dane_insecure_mx_policy  may (the value unless the security
  *                                  level is dane)
- * Computed at run time (conf_def_runtime): myhostname (the system FQDN),
- * mydomain (myhostname minus its first label, else "localdomain") and
- * config_directory (the directory given to conf_new),
- * tlsproxy_admin_socket and tlsproxy_pid_file (one per configuration
- * directory: conf_instance.c).
+ *   syslog_name                    tlsward (tlswardd's log ident; Postfix:
+ *                                  postfix)
+ *   config_directory               the directory given to conf_new (-c)
+ * Computed at run time (conf_def_runtime), as Postfix does: myhostname
+ * (gethostname(), with ".$mydomain" or ".localdomain" appended when it
+ * has no dot), mydomain (myhostname minus its first label, else
+ * "localdomain"); and tlsward's tlsproxy_admin_socket and
+ * tlsproxy_pid_file (one per configuration directory: conf_instance.c).
+ * tlsproxy_* parameters that Postfix does not have ("tlswardd" above
+ * them) have tlsward's own defaults.
  */
 #include "config.h"
 
@@ -32,9 +42,11 @@ const char conf_def_runtime[] = "(computed at run time)";
 static const struct conf_param conf_params[] = {
 	{ "compatibility_level", "3.6", CONF_T_STR },
 	{ "config_directory", conf_def_runtime, CONF_T_STR },
-	{ "data_directory", "/var/lib/tlsward", CONF_T_STR },
+	{ "data_directory", "/var/lib/postfix", CONF_T_STR },
+	{ "mail_name", "Postfix", CONF_T_STR },
 	{ "mydomain", conf_def_runtime, CONF_T_STR },
 	{ "myhostname", conf_def_runtime, CONF_T_STR },
+	{ "queue_directory", "/var/spool/postfix", CONF_T_STR },
 	{ "smtp_enforce_tls", "no", CONF_T_BOOL },
 	{ "smtp_starttls_timeout", "300s", CONF_T_TIME },
 	{ "smtp_tls_CAfile", "", CONF_T_STR },
@@ -224,6 +236,8 @@ static const struct conf_param conf_params[] = {
 	{ "tlsproxy_service_name", "tlsproxy", CONF_T_STR },
 	/* tlswardd */
 	{ "tlsproxy_session_log", "yes", CONF_T_BOOL },
+	/* tlswardd */
+	{ "tlsproxy_stop_grace_time", "0", CONF_T_TIME },
 	{ "tlsproxy_tls_CAfile", "$smtpd_tls_CAfile", CONF_T_STR },
 	{ "tlsproxy_tls_CApath", "$smtpd_tls_CApath", CONF_T_STR },
 	{ "tlsproxy_tls_always_issue_session_ids",
@@ -236,8 +250,6 @@ static const struct conf_param conf_params[] = {
 	{ "tlsproxy_tls_ciphers", "$smtpd_tls_ciphers", CONF_T_GRADE },
 	{ "tlsproxy_tls_dcert_file", "$smtpd_tls_dcert_file", CONF_T_STR },
 	{ "tlsproxy_tls_dh1024_param_file",
-	/* tlswardd */
-	{ "tlsproxy_stop_grace_time", "0", CONF_T_TIME },
 	    "$smtpd_tls_dh1024_param_file", CONF_T_STR },
 	{ "tlsproxy_tls_dh512_param_file",
 	    "$smtpd_tls_dh512_param_file", CONF_T_STR },

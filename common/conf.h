@@ -61,6 +61,12 @@ const struct conf_param *conf_param_table(size_t *countp);
 /* The table entry for name, or NULL for an unknown parameter. */
 const struct conf_param *conf_param_find(const char *name);
 
+/* 1 if name is a parameter of Postfix 3.7 ("postconf -d"), whether or
+ * not tlsward knows it; the whole list, sorted, with its length in
+ * *countp (conf_pfnames.c). */
+int			 conf_postfix_param(const char *name);
+const char *const	*conf_postfix_names(size_t *countp);
+
 /* One parameter as set in main.cf (or by an override). */
 struct conf_entry {
 	const char	*name;
@@ -162,8 +168,8 @@ int	conf_protocols_parse(const char *value, unsigned *maskp, char *err,
 	    size_t errlen);
 
 /* Validation for "tlsward check" and daemon start: every parameter set in
- * main.cf is expanded (loops are errors) and type-checked; unknown names
- * are warnings. report() is called once per finding, in main.cf order,
+ * main.cf is expanded (loops are errors) and type-checked; names that
+ * neither tlsward nor Postfix knows are warnings. report() is called once per finding, in main.cf order,
  * with a complete message ("PATH:LINE: ..."). Returns the error count. */
 typedef void conf_report_fn(int is_error, const char *msg, void *arg);
 int	conf_check(const struct conf *cf, conf_report_fn *report, void *arg);

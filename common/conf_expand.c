@@ -422,7 +422,7 @@ conf_check_entry(const struct conf *cf, const struct conf_entry *e,
 	const struct conf_param *p = conf_param_find(e->name);
 	char msg[4096 + 600], *val;
 
-	if (p == NULL) {
+	if (p == NULL && !conf_postfix_param(e->name)) {
 		if (e->line > 0)
 			snprintf(msg, sizeof(msg), "%s:%d: warning: unknown "
 			    "parameter %s", cf->label, e->line, e->name);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "conf_int.h"	/* conf_time_parse (proposed for conf.h) */
@@ -312,8 +313,8 @@ type_by_name(const char *name)
 		{ "*_timeout", CONF_T_TIME },
 		{ "*_period", CONF_T_TIME },
 		{ "*_session_time", CONF_T_TIME },
-		{ "*_threads", CONF_T_INT },
 		{ "*_grace_time", CONF_T_TIME },
+		{ "*_threads", CONF_T_INT },
 		{ "*_queue_limit", CONF_T_INT },
 		{ "*_max_sessions", CONF_T_INT },
 		{ "*_count", CONF_T_INT },
@@ -387,7 +388,8 @@ deviation(const char *name)
  * Postfix's list; a new tlsward parameter is added here too. */
 static const char *const tlsward_only_names[] = {
 	"compatibility_level", "config_directory", "data_directory",
-	"mydomain", "myhostname", "syslog_facility", "syslog_name",
+	"mail_name", "mydomain", "myhostname", "queue_directory",
+	"syslog_facility", "syslog_name",
 	/* tlswardd's own parameters */
 	"tlsproxy_admin_socket",
 	"tlsproxy_client_ciphers",
@@ -402,9 +404,9 @@ static const char *const tlsward_only_names[] = {
 	"tlsproxy_drain_timeout",
 	"tlsproxy_event_threads",
 	"tlsproxy_handshake_timeout", "tlsproxy_idle_timeout",
+	"tlsproxy_stop_grace_time",
 	"tlsproxy_listen_group",
 	"tlsproxy_listen_mode",
-	"tlsproxy_stop_grace_time",
 	"tlsproxy_listen_owner",
 	"tlsproxy_max_session_time",
 	"tlsproxy_max_sessions",
@@ -483,14 +485,16 @@ test_table_extras(void)
 		const char	*value;		/* expanded, empty config */
 	} extras[] = {
 		{ "config_directory", "/etc/tlsward" },
-		{ "data_directory", "/var/lib/tlsward" },
+		{ "data_directory", "/var/lib/postfix" },
+		{ "mail_name", "Postfix" },
+		{ "queue_directory", "/var/spool/postfix" },
 		{ "syslog_name", "tlsward" },
 		{ "syslog_facility", "mail" },
 		{ "compatibility_level", "3.6" },
 		{ "smtpd_tls_received_header", "no" },
 		{ "smtp_tls_session_cache_database", "" },
 		{ "tls_random_source", "dev:/dev/urandom" },
-		{ "tls_random_exchange_name", "/var/lib/tlsward/prng_exch" },
+		{ "tls_random_exchange_name", "/var/lib/postfix/prng_exch" },
 	};
 	struct conf *cf = conf_new("/etc/tlsward");
 	char err[256], *val;
@@ -505,6 +509,78 @@ test_table_extras(void)
 	    "myhostname and mydomain are known");
 	ok(!conf_param_find("lmtp_tls_loglevel") &&
 	    !conf_param_find("postscreen_use_tls"), "no lmtp_/postscreen_");
+	conf_free(cf);
+}
+
+/* The Postfix name list: sorted, and it holds every parameter of the
+ * table but tlswardd's own (tlsward_only_names after the first line). */
+static void
+test_postfix_names(const struct conf_param *tab, size_t n)
+{
+	const char *const *pf;
+	size_t npf, i, bad = 0;
+
+	pf = conf_postfix_names(&npf);
+	is_int(npf, 1043, "Postfix 3.7 knows 1043 parameter names");
+	for (i = 1; i < npf; i++)
+		if (strcmp(pf[i - 1], pf[i]) >= 0) {
+			diag("not sorted: %s, %s", pf[i - 1], pf[i]);
+			bad++;
+		}
+	is_int(bad, 0, "the Postfix name list is sorted, no duplicates");
+	for (i = bad = 0; i < n; i++) {
+		int own = strncmp(tab[i].name, "tlsproxy_", 9) == 0 &&
+		    tlsward_only(tab[i].name);
+
+		if (own == conf_postfix_param(tab[i].name)) {
+			diag("%s: %s", tab[i].name, own ? "tlswardd's own, "
+			    "but a Postfix name" : "not a Postfix name");
+			bad++;
+		}
+	}
+	is_int(bad, 0, "every table parameter is Postfix's, but tlswardd's "
+	    "own tlsproxy_* ones");
+	ok(conf_postfix_param("alias_maps") && conf_postfix_param(
+	    "smtpd_relay_restrictions") && !conf_postfix_param("alias_map") &&
+	    !conf_postfix_param(""), "Postfix names: found and not found");
+}
+
+/* myhostname as Postfix computes it: gethostname() and, without a dot,
+ * .$mydomain or .localdomain. */
+static void
+test_myhostname(void)
+{
+	struct conf *cf = conf_new("/x");
+	char host[256], err[256], *want, *val;
+
+	gethostname(host, sizeof(host));
+	host[sizeof(host) - 1] = '\0';
+	want = strchr(host, '.') ? xstrdup(host) :
+	    xasprintf("%s.localdomain", host);
+	conf_get(cf, "myhostname", &val, err, sizeof(err));
+	is_str(val, want, "myhostname: the host name%s", strchr(host, '.') ?
+	    "" : " + .localdomain");
+	free(val);
+	free(want);
+	conf_load_text(cf, "m", "mydomain = example.org\n", err, sizeof(err));
+	want = strchr(host, '.') ? xstrdup(host) :
+	    xasprintf("%s.example.org", host);
+	conf_get(cf, "myhostname", &val, err, sizeof(err));
+	is_str(val, want, "myhostname: + .$mydomain when main.cf sets it");
+	free(val);
+	free(want);
+	conf_load_text(cf, "m", "myhostname = mx.a.example\n", err,
+	    sizeof(err));
+	conf_get(cf, "mydomain", &val, err, sizeof(err));
+	is_str(val, "example.org", "mydomain set stays set");
+	free(val);
+	conf_free(cf);
+	cf = conf_new("/x");
+	conf_load_text(cf, "m", "myhostname = mx.a.example\n", err,
+	    sizeof(err));
+	conf_get(cf, "mydomain", &val, err, sizeof(err));
+	is_str(val, "a.example", "mydomain: myhostname minus its first label");
+	free(val);
 	conf_free(cf);
 }
 
@@ -639,6 +715,8 @@ main(void)
 	test_table_types(tab, n);
 	test_table_postfix(tab, n);
 	test_table_extras();
+	test_postfix_names(tab, n);
+	test_myhostname();
 	test_table_tlsproxy();
 	return done();
 }

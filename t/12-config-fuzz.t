@@ -10,7 +10,8 @@ tap_setup
 C=$TOP_SRCDIR/common
 fuzz_build fuzz_config -DTLSWARD_CONFDIR='"/nonexistent"' -I"$C" \
     "$TOP_SRCDIR/t/fuzz/fuzz_config.c" "$C/conf.c" "$C/conf_expand.c" \
-    "$C/conf_params.c" "$C/conf_types.c" "$C/conf_edit.c" \
+    "$C/conf_params.c" "$C/conf_pfnames.c" "$C/conf_instance.c" \
+    "$C/conf_types.c" "$C/conf_edit.c" \
     "$C/services.c" "$C/util.c" "$C/log.c" "$C/fileio.c" -lcrypto
 
 # Seeds: main.cf, NUL, services.cf, NUL, a value to set with an edit.

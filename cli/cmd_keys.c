@@ -172,8 +172,9 @@ keys_print_next(const struct keys_job *job, const char *keypath,
 		printf("  (a copy of the deployed key %s)\n", job->reused);
 	printf("New self-signed certificate: %s\n\n", certpath);
 	printf("To deploy them:\n"
-	    "    tlsward -c %s deploy-server-cert %s %s\n\n", w.dir, w.cert,
-	    w.key);
+	    "    tlsward -c %s deploy-server-cert %s %s\n"
+	    "and to make a running tlswardd serve them:\n"
+	    "    tlsward -c %s reload\n\n", w.dir, w.cert, w.key, w.dir);
 	printf("To use a certificate signed by a CA instead, send the CA the "
 	    "CSR from:\n    tlsward -c %s output-server-csr -k %s%s\n"
 	    "then save the chain the CA returns (the server certificate "

@@ -29,6 +29,7 @@
 #include "relay.h"
 #include "runtime.h"
 #include "session.h"
+#include "tlspolicy.h"
 #include "stats.h"
 #include "tlsinfo.h"
 #include "tlsverify.h"
@@ -177,6 +178,8 @@ sess_ssl(struct sess *s, SSL_CTX *ctx, int fd, BIO *bio, int is_server,
 	/* Neither BIO closes fd: the session does. */
 	if (bio != NULL)
 		SSL_set_bio(s->ssl, bio, bio);	/* s->ssl owns bio */
+	if (s->svc->loglevel >= 2)	/* the handshake lines name it */
+		tlspol_peer(s->ssl)->sess_id = s->id;
 	if (is_server)
 		SSL_set_accept_state(s->ssl);
 	else {

@@ -645,23 +645,42 @@ ctx_role(SSL_CTX *ctx, const struct snapshot *s, size_t i,
 	return 0;
 }
 
+/* OpenSSL 3 forbids SHA-1 and MD5 signatures from security level 1 on,
+ * and TLS 1.0 and 1.1 sign with nothing else, so a peer that offers at
+ * most TLS 1.1 can never finish a handshake: it used to get an
+ * "internal error" alert, logged as "no suitable signature algorithm".
+ * With the floor at TLS 1.2 it is refused as what it is, a protocol
+ * version this daemon does not speak. */
+static void
+tls_version_floor(SSL_CTX *ctx)
+{
+	int hi = SSL_CTX_get_max_proto_version(ctx);
+
+	if (SSL_CTX_get_security_level(ctx) >= 1 &&
+	    (hi == 0 || hi >= TLS1_2_VERSION) &&
+	    SSL_CTX_get_min_proto_version(ctx) < TLS1_2_VERSION)
+		SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+}
+
 /* Handshake progress at loglevel 2 and above (Postfix's "SSL_accept:..."
- * lines; the session is not known here, the service is). */
+ * lines), with the session id the session left in its tls_peer. */
 static void
 info_cb(const SSL *ssl, int where, int ret)
 {
 	const struct tls_policy *pol = tlspol_get(ssl);
 	const char *op = (where & SSL_ST_CONNECT) ? "SSL_connect" :
 	    "SSL_accept";
+	unsigned long long id;
 
 	if (pol == NULL || pol->loglevel < 2)
 		return;
+	id = tlspol_sess_id(ssl);
 	if (where & SSL_CB_LOOP)
-		log_info("service=%s: %s: %s", pol->service, op,
+		log_info("sess=%llu service=%s: %s: %s", id, pol->service, op,
 		    SSL_state_string_long(ssl));
 	else if (where & SSL_CB_ALERT)
-		log_info("service=%s: TLS alert %s: %s: %s", pol->service,
-		    (where & SSL_CB_READ) ? "read" : "write",
+		log_info("sess=%llu service=%s: TLS alert %s: %s: %s", id,
+		    pol->service, (where & SSL_CB_READ) ? "read" : "write",
 		    SSL_alert_type_string_long(ret),
 		    SSL_alert_desc_string_long(ret));
 }
@@ -685,6 +704,7 @@ tlsctx_new(const struct snapshot *s, size_t i, enum svc_role role,
 	    ctx_role(ctx, s, i, role, svc, why, sizeof(why)) < 0 ||
 	    tlspol_attach(ctx, s, i, role, level, why, sizeof(why)) < 0)
 		goto fail;
+	tls_version_floor(ctx);
 	SSL_CTX_set_info_callback(ctx, info_cb);
 	return ctx;
 fail:

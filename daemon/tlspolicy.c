@@ -126,6 +126,14 @@ tlspol_session(SSL *ssl, enum tls_level level, const char *name,
 	return 0;
 }
 
+unsigned long long
+tlspol_sess_id(const SSL *ssl)
+{
+	const struct tls_peer *p = SSL_get_ex_data(ssl, pol_ssl_idx);
+
+	return p != NULL ? p->sess_id : 0;
+}
+
 struct tls_peer *
 tlspol_peer(SSL *ssl)
 {

@@ -51,6 +51,8 @@ struct tls_peer {
 	char		 chain_cn[80];	/* CN of the certificate there */
 	int		 matched;	/* the level's name or fingerprint
 					 * check passed: "Verified" */
+	unsigned long long sess_id;	/* the session, for loglevel 2 lines
+					 * (0: not set) */
 };
 
 /* Builds the policy of service i for role at level, installs its trust
@@ -79,6 +81,9 @@ int	tlspol_session(SSL *ssl, enum tls_level level, const char *name,
 /* The SSL's verification record, created empty on first use. Owned by
  * the SSL (freed by SSL_free). */
 struct tls_peer *tlspol_peer(SSL *ssl);
+
+/* The session id left in ssl's tls_peer, or 0 (never allocates). */
+unsigned long long tlspol_sess_id(const SSL *ssl);
 
 /* The CN of a name, else its O (as Postfix does for issuers), else "",
  * into buf, with every byte outside printable ASCII replaced by '?'. */

@@ -48,6 +48,7 @@ ok $? "rsa: main.cf unchanged (not deployed)"
 
 # The next steps, with paths that can be pasted.
 like "$out" "^    tlsward -c $CONF deploy-server-cert $CONF/$cert $CONF/$key\$" "guidance: deploy command"
+like "$out" "^    tlsward -c $CONF reload\$" "guidance: then reload the running daemon"
 like "$out" "^    tlsward -c $CONF output-server-csr -k $CONF/$key\$" "guidance: CSR command"
 like "$out" "^    tlsward -c $CONF output-server-tlsa $CONF/$key\$" "guidance: TLSA command"
 like "$out" "^    $CONF/$cert\$" "guidance: where to save a CA-signed chain"

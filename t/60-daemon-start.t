@@ -11,6 +11,9 @@ like "$out" '^tlswardd [0-9.]+ \(OpenSSL 3' "-V prints the version"
 out=$("$TLSWARDD" --help); rc=$?
 is "$rc" 0 "--help: exit 0"
 like "$out" '-t +check the configuration' "--help describes -t"
+out=$("$TLSWARDD" -h 2>/dev/null); rc=$?
+is "$rc" 0 "-h: exit 0 (help, not a usage error)"
+like "$out" '^usage: tlswardd' "-h prints the usage on stdout"
 out=$("$TLSWARDD" -Z 2>&1); rc=$?
 is "$rc" 2 "unknown option: exit 2"
 out=$("$TLSWARDD" extra 2>&1); rc=$?
@@ -49,6 +52,8 @@ services "https 127.0.0.1:0 server 127.0.0.1:$BPORT -o tlsproxy_tls_ciphers=supe
 check "a bad -o cipher grade" 'service https: parameter tlsproxy_tls_ciphers: invalid cipher grade "superb"'
 services "https 127.0.0.1:0 server 127.0.0.1:$BPORT -o tlsproxy_tls_security_level="
 check "security level none" 'service https: the TLS security level is none'
+like "$out" 'tlsward enable-server' "security level none: says which command sets it up"
+like "$out" '^tlswardd: error: service https: the TLS security level' "-t reports errors as errors, not warnings"
 services "https 127.0.0.1:0 server 127.0.0.1:$BPORT -o tlsproxy_tls_cert_file= -o tlsproxy_tls_key_file="
 check "no certificate" 'service https: no server certificate'
 services "https 127.0.0.1:0 server 127.0.0.1:$BPORT -o tlsproxy_tls_cert_file=/nonexistent.pem"

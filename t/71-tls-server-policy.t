@@ -122,4 +122,23 @@ backend_start echo; EPORT=$BPORT
 backend_start http; HPORT=$BPORT
 run_mode enforce
 run_mode off
+
+# A client that offers at most TLS 1.1 under Postfix's default protocols
+# (which allow it) is refused as a protocol version, not as a missing
+# signature algorithm; and loglevel 2's handshake lines name the session.
+sed -i '/^smtpd_tls_protocols\|^tlsproxy_tls_protocols/d' "$CONF/main.cf"
+services "old 127.0.0.1:0 server 127.0.0.1:$HPORT -o tlsproxy_tls_loglevel=2"
+daemon_start || daemon_log
+out=$(openssl s_client -tls1_1 -connect "127.0.0.1:$(port_of old)" </dev/null 2>&1)
+like "$out" 'alert protocol version' "a TLS 1.1-only client gets a protocol_version alert"
+wait_log 'service=old: .*TLS handshake' 5
+like "$(cat "$DLOG")" 'service=old: \[127\.0\.0\.1\]:[0-9]+: TLS handshake: .*unsupported protocol' \
+    "and is logged as an unsupported protocol"
+unlike "$(cat "$DLOG")" 'no suitable signature algorithm' "not as a missing signature algorithm"
+curl -sk --max-time 5 "https://127.0.0.1:$(port_of old)/" >/dev/null
+wait_log 'sess=[0-9]+ service=old: SSL_accept: SSLv3/TLS write finished' 5
+like "$(grep 'SSL_accept:' "$DLOG" | head -n 1)" '^tlswardd: sess=[1-9][0-9]* service=old: SSL_accept: ' \
+    "loglevel 2: SSL_accept lines carry sess=N"
+unlike "$(grep 'SSL_accept:' "$DLOG")" 'sess=0 |^tlswardd: service=' "every one of them"
+daemon_stop
 tap_done

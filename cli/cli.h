@@ -55,6 +55,11 @@ int	cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * (only "tlsward check" reports them). */
 struct conf *cli_conf_load(const struct cli *cli);
 
+/* The same for subcommands that write into the directory (main.cf, keys):
+ * a missing directory is created first (with its parents, mode 0755), so
+ * that a fresh install or a new -c DIR works. */
+struct conf *cli_conf_load_rw(const struct cli *cli);
+
 /* Subcommands. */
 int	cmd_enable_client(struct cli *, int, char **);
 int	cmd_enable_server(struct cli *, int, char **);

@@ -272,7 +272,7 @@ cfg_edit(const struct cli *cli, const struct cfg_opts *o, char **args,
 		cfg_edit_free(&ed);
 		return cli_usage("config");
 	}
-	if ((cf = cfg_load(cli)) == NULL)
+	if ((cf = cli_conf_load_rw(cli)) == NULL)
 		goto out;
 	/* Names and values first, with conf_edit's own rules. */
 	probe = conf_edit_text("", conf_main_path(cf), ed.changes, ed.n, err,

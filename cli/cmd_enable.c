@@ -181,7 +181,7 @@ cmd_enable_client(struct cli *cli, int argc, char **argv)
 		return cli_usage(argv[0]);
 	if (o.rand != NULL && randsource_check(o.rand, err, sizeof(err)) < 0)
 		return cli_fail("%s", err);
-	if ((cf = cli_conf_load(cli)) == NULL)
+	if ((cf = cli_conf_load_rw(cli)) == NULL)
 		return CLI_EXIT_FAIL;
 	if (!all_default(cf, client_settings)) {
 		suggest(cf, "client", client_settings, client_typical);
@@ -285,7 +285,7 @@ cmd_enable_server(struct cli *cli, int argc, char **argv)
 	if (keygen_spec_parse(o.alg, o.bits, &spec, err, sizeof(err)) < 0 ||
 	    (o.rand != NULL && randsource_check(o.rand, err, sizeof(err)) < 0))
 		return cli_fail("%s", err);
-	if ((cf = cli_conf_load(cli)) == NULL)
+	if ((cf = cli_conf_load_rw(cli)) == NULL)
 		return CLI_EXIT_FAIL;
 	if (keygen_hosts(cf, argc - optind, argv + optind, &hosts, &nhosts,
 	    err, sizeof(err)) < 0 ||

@@ -74,7 +74,7 @@ keys_job_init(struct keys_job *job, const struct cli *cli,
 	char err[1024];
 
 	memset(job, 0, sizeof(*job));
-	if ((job->cf = cli_conf_load(cli)) == NULL)
+	if ((job->cf = cli_conf_load_rw(cli)) == NULL)
 		return CLI_EXIT_FAIL;
 	if (keygen_hosts(job->cf, o->argc, o->argv, &job->hosts,
 	    &job->nhosts, err, sizeof(err)) < 0 ||
@@ -428,7 +428,7 @@ cmd_deploy_server_cert(struct cli *cli, int argc, char **argv)
 
 	if (getopt(argc, argv, "") != -1 || argc - optind != 2)
 		return cli_usage(argv[0]);
-	if ((cf = cli_conf_load(cli)) == NULL)
+	if ((cf = cli_conf_load_rw(cli)) == NULL)
 		return CLI_EXIT_FAIL;
 	rc = deploy_run(cf, argv[optind], argv[optind + 1]);
 	conf_free(cf);

@@ -17,6 +17,7 @@
 #include <openssl/crypto.h>
 
 #include "cli.h"
+#include "fileio.h"
 #include "log.h"
 
 const struct cli_cmd cli_cmds[] = {
@@ -155,6 +156,24 @@ cli_conf_load(const struct cli *cli)
 		return NULL;
 	}
 	return cf;
+}
+
+struct conf *
+cli_conf_load_rw(const struct cli *cli)
+{
+	struct cli rw = *cli;
+	char err[1024], dirbuf[PATH_MAX];
+
+	if (!file_exists(cli->dir)) {
+		if (file_mkdirs(cli->dir, 0755, err, sizeof(err)) < 0) {
+			cli_fail("configuration directory: %s", err);
+			return NULL;
+		}
+		/* Resolved now that it exists: paths written into main.cf
+		 * are absolute. */
+		rw.dir = cli_dir_resolve(cli->dir, dirbuf);
+	}
+	return cli_conf_load(&rw);
 }
 
 int

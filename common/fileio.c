@@ -218,3 +218,50 @@ file_exists(const char *path)
 
 	return lstat(path, &st) == 0;
 }
+
+/* One directory of file_mkdirs: made with exactly mode, or already one. */
+static int
+mkdir_one(const char *dir, mode_t mode, const char *path, char *err,
+    size_t errlen)
+{
+	struct stat st;
+
+	if (mkdir(dir, mode) == 0) {
+		if (chmod(dir, mode) < 0)	/* the umask does not narrow it */
+			return errf_errno(err, errlen, "cannot create "
+			    "directory %s: chmod %s", path, dir);
+		return 0;
+	}
+	if (errno != EEXIST)
+		return errf_errno(err, errlen, "cannot create directory %s: "
+		    "%s", path, dir);
+	if (stat(dir, &st) < 0)
+		return errf_errno(err, errlen, "cannot create directory %s: "
+		    "%s", path, dir);
+	if (!S_ISDIR(st.st_mode))
+		return errf(err, errlen, "cannot create directory %s: %s is "
+		    "not a directory", path, dir);
+	return 0;
+}
+
+int
+file_mkdirs(const char *path, mode_t mode, char *err, size_t errlen)
+{
+	char *dir = xstrdup(path), *p, c;
+	int rc = 0;
+
+	for (p = dir + 1; rc == 0; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		if (p[-1] != '/') {	/* not an empty component */
+			c = *p;
+			*p = '\0';
+			rc = mkdir_one(dir, mode, path, err, errlen);
+			*p = c;
+		}
+		if (*p == '\0')
+			break;
+	}
+	free(dir);
+	return rc;
+}

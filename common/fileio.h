@@ -39,4 +39,10 @@ void	file_remove_quiet(const char *path);
 /* Returns 1 if path exists (any type, no link following), else 0. */
 int	file_exists(const char *path);
 
+/* mkdir -p: creates path and its missing parents, each new one with
+ * exactly mode (whatever the umask). An existing directory is left as
+ * it is. Returns 0, or -1 with err naming path (and the component that
+ * failed); directories made before a failure stay. */
+int	file_mkdirs(const char *path, mode_t mode, char *err, size_t errlen);
+
 #endif

@@ -1,21 +1,28 @@
 #!/bin/sh
-# t/82-systemd-units.t - etc/tlswardd.service and etc/tlswardd.socket:
-# systemd-analyze verify accepts them (with their binaries pointed at
-# this build and their Documentation= man pages found in doc/), the
-# offline security analysis rates them, and they say what the daemon
-# needs (Type=notify, -f, ExecReload, the hardening list, a socket name
-# a services.cf entry can take).
+# t/82-systemd-units.t - etc/tlswardd.service (as this build made it from
+# etc/tlswardd.service.in, with the configured paths) and
+# etc/tlswardd.socket: systemd-analyze verify accepts them (with their
+# binaries pointed at this build and their Documentation= man pages found
+# in doc/), the offline security analysis rates them, and they say what
+# the daemon needs (Type=notify, -f, ExecReload, the hardening list, a
+# socket name a services.cf entry can take). t/03-install.t checks the
+# installed units' paths.
 . "$TOP_SRCDIR/t/lib.sh"
 . "$TOP_SRCDIR/t/lib-daemon.sh"
 tap_setup
 command -v systemd-analyze >/dev/null 2>&1 ||
 	skip_all "no systemd-analyze (Debian package systemd)"
 
-SVC=$TOP_SRCDIR/etc/tlswardd.service
+SVC=$TOP_BUILDDIR/etc/tlswardd.service
 SOCK=$TOP_SRCDIR/etc/tlswardd.socket
+[ -f "$SVC" ] || skip_all "$SVC not built"
+# This build's programs instead of the installed ones.
+here() {
+	sed -E -e "s#=[^ ]*/tlswardd( |\$)#=$TLSWARDD\\1#" \
+	    -e "s#=[^ ]*/tlsward( |\$)#=$TLSWARD\\1#" "$@"
+}
 mkdir -p "$T/units" "$T/man/man1" "$T/man/man5" "$T/man/man8"
-sed -e "s|/usr/local/sbin/tlswardd|$TLSWARDD|g" \
-    -e "s|/usr/local/bin/tlsward|$TLSWARD|g" "$SVC" > "$T/units/tlswardd.service"
+here "$SVC" > "$T/units/tlswardd.service"
 cp "$SOCK" "$T/units/tlswardd.socket"
 ln -s "$TOP_SRCDIR/doc/tlsward.1" "$T/man/man1/"
 ln -s "$TOP_SRCDIR/doc/tlsward.cf.5" "$T/man/man5/"
@@ -64,8 +71,7 @@ like "$(cat "$SOCK")" "#[[:space:]]+$name[[:space:]]+systemd[[:space:]]+server" 
 daemon_setup
 backend_start http
 services "https 127.0.0.1:0 server 127.0.0.1:$BPORT"
-pre=$(key ExecStartPre "$SVC" | sed -e "s|/usr/local/sbin/tlswardd|$TLSWARDD|" \
-    -e "s|/usr/local/etc/tlsward|$CONF|")
+pre=$(key ExecStartPre "$T/units/tlswardd.service" | sed -e "s|-c [^ ]*|-c $CONF|")
 out=$($pre 2>&1)
 is "$?" 0 "ExecStartPre (tlswardd -t) passes on a good configuration"
 tap_done

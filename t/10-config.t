@@ -60,7 +60,7 @@ mydomain = example.com" "names: in the order given, raw"
 is "$(tw config -x tlsproxy_tls_cert_file tlsproxy_tls_key_file tls_random_exchange_name)" \
 	"tlsproxy_tls_cert_file = /etc/tlsward/cert.pem
 tlsproxy_tls_key_file = /etc/tlsward/cert.pem
-tls_random_exchange_name = /var/lib/tlsward/prng_exch" "names with -x"
+tls_random_exchange_name = /var/lib/postfix/prng_exch" "names with -x"
 is "$(tw config -n tlsproxy_tls_cert_file smtpd_use_tls)" \
 	"smtpd_use_tls = no" "-n with names: only those set"
 is "$(tw config -d smtpd_use_tls smtpd_tls_cert_file)" "smtpd_use_tls = no

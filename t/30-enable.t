@@ -15,7 +15,7 @@ is "$rc" 0 "enable-client: exit 0"
 is "$(param smtp_tls_security_level)" may "enable-client: security level may"
 is "$(param smtp_tls_loglevel)" 1 "enable-client: loglevel 1"
 is "$(param smtp_tls_session_cache_database)" \
-    "btree:/var/lib/tlsward/smtp_scache" "enable-client: cache path expanded"
+    "btree:/var/lib/postfix/smtp_scache" "enable-client: cache path expanded (Postfix's data_directory)"
 is "$(param tls_random_source)" "dev:/dev/urandom" "enable-client: random source"
 is "$(head -n 3 "$CONF/main.cf")" "$(cat "$T/before")" \
     "enable-client: existing lines kept byte for byte"

@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "evloop.h"
 #include "evsess.h"
 #include "log.h"
@@ -76,6 +77,8 @@ static struct {
 	unsigned	 gen;		/* under lock */
 	int		 ntaken;	/* loops at gen (under lock) */
 	int		 fd_cap;	/* sessions the fd limit allows */
+	int		 mem_cap;	/* the cgroup memory limit's, or 0 */
+	struct cg_limits cg;		/* read before the sandbox */
 	int		 max;		/* effective limit (atomic) */
 	int		 active;	/* sessions now (atomic) */
 	uint64_t	 refused;	/* (atomic) */
@@ -418,12 +421,17 @@ evloop_init(int nthreads, char *err, size_t errlen)
 	struct epoll_event ev;
 	struct rlimit rl;
 	struct loop *L;
-	long cpus;
 	int i;
 
+	/* The defaults' limits come from /proc and /sys, gone after the
+	 * sandbox. */
+	cg_limits_get(&E.cg);
+	E.mem_cap = cg_max_sessions(E.cg.memory_max);
 	if (nthreads <= 0) {
-		cpus = sysconf(_SC_NPROCESSORS_ONLN);
-		nthreads = cpus > 0 ? (int)cpus : 1;
+		nthreads = cg_event_threads(E.cg.cpus, cg_cpu_count());
+		if (nthreads == E.cg.cpus)
+			log_info("event loops: %d (the cgroup CPU limit)",
+			    nthreads);
 	}
 	if (nthreads > EVLOOP_MAX_THREADS)
 		nthreads = EVLOOP_MAX_THREADS;
@@ -455,11 +463,35 @@ evloop_init(int nthreads, char *err, size_t errlen)
 	return 0;
 }
 
+/* The set limit, or by default the cgroup memory limit's; never more
+ * than the descriptors allow. */
 static int
 effective_max(int max_sessions)
 {
-	return max_sessions > 0 && max_sessions < E.fd_cap ? max_sessions :
-	    E.fd_cap;
+	int want = max_sessions > 0 ? max_sessions : E.mem_cap;
+
+	return want > 0 && want < E.fd_cap ? want : E.fd_cap;
+}
+
+/* Says where the limits come from when it is not obvious. */
+static void
+limits_log(int max_sessions)
+{
+	if (max_sessions > E.fd_cap)
+		log_warnx("tlsproxy_max_sessions %d: the open-files limit "
+		    "allows %d sessions", max_sessions, E.fd_cap);
+	else if (max_sessions > 0 && E.mem_cap > 0 &&
+	    max_sessions > E.mem_cap)
+		log_warnx("tlsproxy_max_sessions %d: more than the %d sessions "
+		    "the cgroup memory limit (%llu MiB) has room for at %u KiB "
+		    "each", max_sessions, E.mem_cap,
+		    (unsigned long long)(E.cg.memory_max >> 20),
+		    CG_SESSION_BYTES / 1024);
+	else if (max_sessions == 0 && E.mem_cap > 0 && E.mem_cap < E.fd_cap)
+		log_info("event loops: at most %d sessions (the cgroup memory "
+		    "limit, %llu MiB, at %u KiB each)", E.mem_cap,
+		    (unsigned long long)(E.cg.memory_max >> 20),
+		    CG_SESSION_BYTES / 1024);
 }
 
 int
@@ -472,9 +504,7 @@ evloop_start(struct lset *ls, int max_sessions, char *err, size_t errlen)
 	E.gen = 1;
 	__atomic_store_n(&E.max, effective_max(max_sessions),
 	    __ATOMIC_RELAXED);
-	if (max_sessions > E.fd_cap)
-		log_warnx("tlsproxy_max_sessions %d: the open-files limit "
-		    "allows %d sessions", max_sessions, E.fd_cap);
+	limits_log(max_sessions);
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, STACK_SIZE);
 	for (i = 0; i < E.n && rc == 0; i++) {

@@ -19,8 +19,9 @@
  * pool threads (pool.h): their line protocol is short and rare.
  *
  * Limits: at most tlsproxy_max_sessions sessions at once over all loops
- * (0: as many as the open-files limit allows, two descriptors each);
- * past it a connection is accepted, logged and closed at once.
+ * (0: as many as the open-files limit allows, two descriptors each, and
+ * the cgroup memory limit has room for, cgroup.h); past it a connection
+ * is accepted, logged and closed at once.
  */
 #ifndef TLSWARD_EVLOOP_H
 #define TLSWARD_EVLOOP_H
@@ -29,8 +30,10 @@
 
 struct lset;
 
-/* Prepares nthreads loops (0: one per online CPU, at most 64) and raises
- * RLIMIT_NOFILE's soft limit to the hard one. Before the sandbox. */
+/* Prepares nthreads loops (0: one per CPU the process may use, at most
+ * the cgroup CPU limit; never more than 64), reads the cgroup memory
+ * limit for the default session limit, and raises RLIMIT_NOFILE's soft
+ * limit to the hard one. Before the sandbox. */
 int	evloop_init(int nthreads, char *err, size_t errlen);
 
 /* Starts the loop threads on the server- and client-role listeners of

@@ -52,10 +52,12 @@ struct rt {
 	int		 min_threads;	/* tlsproxy_min_threads */
 	int		 max_threads;	/* tlsproxy_max_threads */
 	int		 queue_limit;	/* tlsproxy_queue_limit */
-	int		 event_threads;	/* tlsproxy_event_threads (0: CPUs);
-					 * read at worker start only */
+	int		 event_threads;	/* tlsproxy_event_threads (0: CPUs,
+					 * cgroup CPU limit); read at
+					 * worker start only */
 	int		 max_sessions;	/* tlsproxy_max_sessions (0: by
-					 * the open-files limit) */
+					 * the open-files limit and the
+					 * cgroup memory limit) */
 };
 
 /* Builds a generation from a sealed snapshot. NULL with err on any

@@ -3,9 +3,11 @@
 # has (no container engine): the Containerfile is multi-stage on Debian 12,
 # runs as a numeric non-root user, and its runtime stage installs the
 # package of every shared library the binaries of this build link
-# against; the Kubernetes manifest parses and has the security context,
-# probes, Secret and volumes the daemon needs, and its ConfigMap is the
-# image's configuration; the probe command is a valid tlsward command.
+# against, and it is built from sources only; the Kubernetes manifest
+# parses and has the security context, probes (startup, readiness before
+# liveness), preStop delay, grace period, disruption budget, Secret and
+# volumes the daemon needs, and its ConfigMap is the image's
+# configuration; the probe command is a valid tlsward command.
 # (t/87-nonroot.t runs the daemon the way the image does.)
 . "$TOP_SRCDIR/t/lib.sh"
 tap_setup
@@ -143,8 +145,10 @@ docs = list(yaml.safe_load_all(open(path)))
 def check(cond, name):
     print(("ok " if cond else "not ok ") + name)
 kinds = {d["kind"]: d for d in docs}
-check(sorted(kinds) == ["ConfigMap", "Deployment", "Service"], "a ConfigMap, a Deployment and a Service")
+check(sorted(kinds) == ["ConfigMap", "Deployment", "PodDisruptionBudget", "Service"],
+      "a ConfigMap, a Deployment, a PodDisruptionBudget and a Service")
 dep, svc, cm = kinds["Deployment"], kinds["Service"], kinds["ConfigMap"]
+pdb = kinds.get("PodDisruptionBudget", {"spec": {}})
 pod = dep["spec"]["template"]["spec"]
 psc = pod.get("securityContext", {})
 check(psc.get("runAsNonRoot") is True, "pod: runAsNonRoot")
@@ -157,10 +161,29 @@ check(sc.get("runAsNonRoot") is True, "container: runAsNonRoot")
 check(sc.get("allowPrivilegeEscalation") is False, "container: allowPrivilegeEscalation false")
 check(sc.get("capabilities", {}).get("drop") == ["ALL"], "container: capabilities drop ALL")
 check(sc.get("seccompProfile", {}).get("type") == "RuntimeDefault", "container: seccompProfile RuntimeDefault")
-for probe in ("readinessProbe", "livenessProbe"):
+for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
     cmd = c.get(probe, {}).get("exec", {}).get("command", [])
     check(cmd[:1] == ["/usr/bin/tlsward"] and "status" in cmd, "%s asks the daemon (%s)" % (probe, " ".join(cmd)))
     print("probe " + " ".join(shlex.quote(a) for a in cmd))
+def window(p):  # seconds of failures before the probe acts
+    p = c.get(p, {})
+    return p.get("periodSeconds", 10) * p.get("failureThreshold", 3)
+check(window("startupProbe") >= 30, "the startup probe gives the first start %ds" % window("startupProbe"))
+check(window("readinessProbe") < window("livenessProbe"),
+      "readiness (%ds) acts before liveness (%ds): out of the Service first, restarted later"
+      % (window("readinessProbe"), window("livenessProbe")))
+check("initialDelaySeconds" not in c.get("livenessProbe", {}), "liveness waits for the startup probe, not a fixed delay")
+for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+    p = c.get(probe, {})
+    check(p.get("timeoutSeconds", 1) <= p.get("periodSeconds", 10), "%s: timeout within its period" % probe)
+pre = c.get("lifecycle", {}).get("preStop", {}).get("exec", {}).get("command", [])
+check(pre[:1] == ["/bin/sleep"] and int(pre[1]) > 0, "preStop waits (%s) before SIGTERM closes the listeners" % " ".join(pre))
+prestop = int(pre[1]) if pre[:1] == ["/bin/sleep"] else 0
+check(pdb["spec"].get("selector", {}).get("matchLabels", {}).items() <= dep["spec"]["template"]["metadata"]["labels"].items()
+      and pdb["spec"].get("selector", {}).get("matchLabels"), "the PodDisruptionBudget selects the pods")
+check(0 < pdb["spec"].get("minAvailable", 0) < dep["spec"].get("replicas", 1),
+      "and keeps %s of %s replicas (evictions can proceed)" % (pdb["spec"].get("minAvailable"), dep["spec"].get("replicas")))
+check(c.get("resources", {}).get("limits", {}).get("memory"), "a memory limit (tlswardd sizes its session limit to it)")
 mounts = {m["name"]: m for m in c["volumeMounts"]}
 vols = {v["name"]: v for v in pod["volumes"]}
 main_cf = cm["data"]["main.cf"]
@@ -178,7 +201,9 @@ check(os.path.dirname(param["tlsproxy_tls_key_file"]) == secdir, "the key is in 
 run = [n for n, m in mounts.items() if m["mountPath"] == os.path.dirname(param["tlsproxy_admin_socket"])]
 check(run and "emptyDir" in vols[run[0]], "the admin socket is on a writable emptyDir")
 drain = int(param["tlsproxy_drain_timeout"].rstrip("s"))
-check(pod.get("terminationGracePeriodSeconds", 30) > drain, "terminationGracePeriodSeconds exceeds tlsproxy_drain_timeout")
+grace = param.get("tlsproxy_stop_grace_time", "0").rstrip("s")
+check(pod.get("terminationGracePeriodSeconds", 30) > prestop + int(grace) + drain,
+      "terminationGracePeriodSeconds exceeds preStop + tlsproxy_stop_grace_time + tlsproxy_drain_timeout")
 listen = open(os.path.join(cdir, "services.cf")).read().split("\n")[-2].split()[1]
 port = int(listen.rsplit(":", 1)[1])
 cports = {p["name"]: p["containerPort"] for p in c["ports"]}

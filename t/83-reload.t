@@ -130,7 +130,7 @@ held=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0));
 python3 -c 'import socket, sys, time
 s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); time.sleep(60)' "$held" &
 tap_pid $!
-sleep 0.3
+for i in $(seq 50); do listening "$held" && break; sleep 0.1; done	# a loaded machine
 services "web 127.0.0.1:0 server 127.0.0.1:$HPORT" "echo 127.0.0.1:0 server 127.0.0.1:$EPORT" \
     "new1 127.0.0.1:0 server 127.0.0.1:$HPORT" \
     "clash 127.0.0.1:$held server 127.0.0.1:$HPORT" \

@@ -317,6 +317,17 @@ keygen_cert_names(X509 *x, const char *host)
 	return ok ? 0 : -1;
 }
 
+
+/* SHA-256, except for Ed25519 and Ed448, which hash internally and take
+ * no digest (OpenSSL refuses one). */
+static const EVP_MD *
+keygen_sign_md(const EVP_PKEY *key)
+{
+	int id = EVP_PKEY_get_base_id(key);
+
+	return id == EVP_PKEY_ED25519 || id == EVP_PKEY_ED448 ? NULL :
+	    EVP_sha256();
+}
 /* Everything but the signature. */
 static int
 keygen_cert_fill(X509 *x, EVP_PKEY *key, char *const *hosts, size_t nhosts)
@@ -373,7 +384,7 @@ keygen_selfsigned(EVP_PKEY *key, char *const *hosts, size_t nhosts,
 	ERR_clear_error();
 	if ((x = X509_new()) == NULL ||
 	    keygen_cert_fill(x, key, hosts, nhosts) < 0 ||
-	    X509_sign(x, key, EVP_sha256()) <= 0) {
+	    X509_sign(x, key, keygen_sign_md(key)) <= 0) {
 		errf(err, errlen, "cannot make a self-signed certificate: %s",
 		    log_tls_errors(why, sizeof(why)));
 		X509_free(x);
@@ -400,7 +411,7 @@ keygen_csr(EVP_PKEY *key, char *const *hosts, size_t nhosts, char *err,
 	    X509_REQ_set_pubkey(req, key) &&
 	    (exts = keygen_exts_new(key, hosts, nhosts, 0)) != NULL &&
 	    X509_REQ_add_extensions(req, exts) &&
-	    X509_REQ_sign(req, key, EVP_sha256()) > 0;
+	    X509_REQ_sign(req, key, keygen_sign_md(key)) > 0;
 	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
 	if (!ok) {
 		errf(err, errlen, "cannot make a certificate signing request: "

@@ -140,8 +140,8 @@ is "$?" 1 "missing config directory: exit 1"
 is "$(cat "$T/err")" "tlsward: fatal: cannot open configuration directory $T/no-such-dir: No such file or directory" \
 	"missing config directory: message"
 "$TLSWARD" -c "$T/no-such-dir" config -e 'a = 1' 2> /dev/null
-is "$?" 1 "missing config directory, -e: exit 1"
-ok "$([ ! -e "$T/no-such-dir" ]; echo $?)" "missing config directory: not created"
+is "$?" 0 "missing config directory, -e: created on first write (a fresh install)"
+is "$(cat "$T/no-such-dir/main.cf" 2>&1)" "a = 1" "missing config directory: main.cf written there"
 
 # --- read-only config directory -----------------------------------------
 

@@ -58,10 +58,13 @@ pem-bad-base64.pem	$B/pem-bad-base64\.pem: malformed PEM data \(bad base64 decod
 pem-bad-noend.pem	$B/pem-bad-noend\.pem: malformed PEM data
 enc8.pem	$B/enc8\.pem: private key is encrypted; tlsward needs an unencrypted key
 enctrad.pem	$B/enctrad\.pem: private key is encrypted; tlsward needs an unencrypted key
-dsa.pem	$B/dsa\.pem: unsupported key type DSA \(want RSA or EC\)
-ed25519.pem	$B/ed25519\.pem: unsupported key type ED25519 \(want RSA or EC\)
+dsa.pem	$B/dsa\.pem: unsupported key type DSA \(want RSA, EC, Ed25519 or Ed448\)
 public.pem	$B/public\.pem: no private key \(found PUBLIC KEY instead\)
 EOF
+# Ed25519 keys are usable (as in *_tls_chain_files): TLSA and a CSR.
+like "$(tw output-server-tlsa "$B/ed25519.pem" 2>&1)" 'IN TLSA 3 1 1 [0-9a-f]{64}$' "tlsa ed25519.pem: a 3 1 1 record"
+tw output-server-csr -k "$B/ed25519.pem" > "$B/ed.csr" 2>&1
+like "$(openssl req -in "$B/ed.csr" -noout -text 2>&1)" 'Signature Algorithm: ED25519' "csr ed25519.pem: an Ed25519-signed CSR"
 fails "tlsa: a certificate as the key" 1 "fatal: $cert: no private key \(found CERTIFICATE instead\)" output-server-tlsa "$cert"
 fails "deploy: certificate garbage" 1 "fatal: $B/pem-bad-garbage\.pem: no certificate; want a PEM certificate" deploy-server-cert "$B/pem-bad-garbage.pem" "$key"
 

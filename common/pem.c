@@ -125,16 +125,12 @@ pem_name_is_cert(const char *name)
 	    strcmp(name, "TRUSTED CERTIFICATE") == 0;
 }
 
-/* Decodes one private key block; with any_alg, Ed25519 and Ed448 keys
- * too (chain files, as in Postfix), else RSA and EC only (the key files
- * of the cert/key pairs and of the CLI, which makes CSRs and TLSA
- * records for RSA and ECDSA keys as "postfix tls" does). */
+/* Decodes one private key block that pem_key_find() selected. */
 static EVP_PKEY *
-pem_key_decode(const struct pem_block *b, int any_alg, const char *label,
-    char *err, size_t errlen)
+pem_key_decode(const struct pem_block *b, const char *label, char *err,
+    size_t errlen)
 {
 	const unsigned char *p = b->der;
-	enum pem_alg alg;
 	EVP_PKEY *key;
 	char why[512];
 
@@ -150,13 +146,11 @@ pem_key_decode(const struct pem_block *b, int any_alg, const char *label,
 		    b->name, pem_why(why, sizeof(why)));
 		return NULL;
 	}
-	alg = pem_key_alg(key);
-	if (alg == PEM_ALG_NONE || (!any_alg && alg != PEM_ALG_RSA &&
-	    alg != PEM_ALG_ECDSA)) {
-		errf(err, errlen, "%s: unsupported key type %s (want %s)",
-		    label, EVP_PKEY_get0_type_name(key) ?
-		    EVP_PKEY_get0_type_name(key) : "unknown", any_alg ?
-		    "RSA, EC, Ed25519 or Ed448" : "RSA or EC");
+	if (pem_key_alg(key) == PEM_ALG_NONE) {
+		errf(err, errlen, "%s: unsupported key type %s (want RSA, "
+		    "EC, Ed25519 or Ed448)", label,
+		    EVP_PKEY_get0_type_name(key) ?
+		    EVP_PKEY_get0_type_name(key) : "unknown");
 		EVP_PKEY_free(key);
 		return NULL;
 	}
@@ -193,7 +187,7 @@ pem_key_parse(const char *buf, size_t len, const char *label, char *err,
 		return NULL;
 	while ((rc = pem_block_next(bio, &b, label, err, errlen)) > 0) {
 		if (pem_name_is_key(b.name)) {
-			key = pem_key_decode(&b, 0, label, err, errlen);
+			key = pem_key_decode(&b, label, err, errlen);
 			pem_block_free(&b);
 			break;
 		}
@@ -327,7 +321,7 @@ chain_key(struct chain_ctx *c, const struct pem_block *b, const char *label)
 	int k;
 
 	if (chain_need_cert(c) < 0 ||
-	    (key = pem_key_decode(b, 1, label, c->err, c->errlen)) == NULL)
+	    (key = pem_key_decode(b, label, c->err, c->errlen)) == NULL)
 		return -1;
 	alg = pem_key_alg(key);
 	for (k = 0; k < c->n; k++) {

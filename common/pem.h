@@ -30,8 +30,8 @@ enum pem_alg {
 /* Parses the first private key in buf (PEM; PKCS#8, traditional RSA/EC).
  * label names the source in messages. Errors, each naming label: no key,
  * garbage, an encrypted key ("is encrypted; tlsward needs an unencrypted
- * key"), a key type other than RSA or EC (Ed25519 and Ed448 keys are
- * for chain files only, as in Postfix). Returns a new key or NULL. */
+ * key"), a key type other than RSA, EC, Ed25519 or Ed448. Returns a new
+ * key or NULL. */
 EVP_PKEY	*pem_key_parse(const char *buf, size_t len, const char *label,
 		    char *err, size_t errlen);
 

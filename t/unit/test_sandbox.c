@@ -1015,6 +1015,18 @@ test_modes_confined(void)
 		ok(1, "off mode: landlock refuses open # SKIP no landlock");
 }
 
+/* A foreign syscall ABI that the kernel itself lacks (IA32 emulation
+ * compiled out or disabled at boot) faults before any filter sees it:
+ * SIGSEGV with no filter at all means there is nothing to test. */
+static int
+abi_missing(const char *name, child_fn act)
+{
+	struct sbx_opts off = opts_mode(SBX_OFF, 1);
+
+	return strstr(name, "ABI") != NULL &&
+	    strcmp(run_child(&off, NULL, act), "signal SEGV") == 0;
+}
+
 static void
 test_confinement(void)
 {
@@ -1024,9 +1036,16 @@ test_confinement(void)
 	for (i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
 		is_str(run_child(&o, NULL, allowed[i].act), allowed[i].want,
 		    "allowed: %s", allowed[i].name);
-	for (i = 0; i < sizeof(forbidden) / sizeof(forbidden[0]); i++)
+	for (i = 0; i < sizeof(forbidden) / sizeof(forbidden[0]); i++) {
+		if (abi_missing(forbidden[i].name, forbidden[i].act)) {
+			ok(1, "forbidden, killed: %s # SKIP the kernel has "
+			    "no such ABI (SIGSEGV without a filter)",
+			    forbidden[i].name);
+			continue;
+		}
 		is_str(run_child(&o, NULL, forbidden[i].act), "signal SYS",
 		    "forbidden, killed: %s", forbidden[i].name);
+	}
 }
 
 /* ---------------------------------------------------------- more */

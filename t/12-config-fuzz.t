@@ -8,7 +8,7 @@
 . "$TOP_SRCDIR/t/lib-fuzz.sh"
 tap_setup
 C=$TOP_SRCDIR/common
-fuzz_build fuzz_config -DTLSWARD_CONFDIR='"/nonexistent"' -I"$C" \
+fuzz_build fuzz_config -I"$C" \
     "$TOP_SRCDIR/t/fuzz/fuzz_config.c" "$C/conf.c" "$C/conf_expand.c" \
     "$C/conf_params.c" "$C/conf_pfnames.c" "$C/conf_instance.c" \
     "$C/conf_types.c" "$C/conf_edit.c" \

@@ -522,6 +522,25 @@ conf_domain_of(const struct conf *cf)
 	return dom;
 }
 
+/* 1 if compatibility_level (as main.cf sets it, else Postfix's 0) is at
+ * least major.minor, compared the way Postfix compares levels. */
+static int
+conf_compat_at_least(const struct conf *cf, unsigned long major,
+    unsigned long minor)
+{
+	const struct conf_entry *e = conf_lookup(cf, "compatibility_level");
+	unsigned long ma = 0, mi = 0;
+	char *v = NULL, *end;
+
+	if (e != NULL && conf_get(cf, "compatibility_level", &v, NULL, 0) == 0) {
+		ma = strtoul(v, &end, 10);
+		if (*end == '.')
+			mi = strtoul(end + 1, NULL, 10);
+	}
+	free(v);
+	return ma > major || (ma == major && mi >= minor);
+}
+
 const char *
 conf_runtime_default(const struct conf *cf, const char *name)
 {
@@ -529,6 +548,10 @@ conf_runtime_default(const struct conf *cf, const char *name)
 
 	if (strcmp(name, "config_directory") == 0)
 		return cf->dir;
+	/* Postfix: ${{$compatibility_level} <level {3.6} ? {md5} : {sha256}} */
+	if (strcmp(name, "smtp_tls_fingerprint_digest") == 0 ||
+	    strcmp(name, "smtpd_tls_fingerprint_digest") == 0)
+		return conf_compat_at_least(cf, 3, 6) ? "sha256" : "md5";
 	if (strcmp(name, "tlsproxy_admin_socket") == 0) {
 		if (c->admin_socket == NULL)
 			c->admin_socket = conf_instance_default(cf->dir, name);

@@ -10,18 +10,13 @@
  * test_conf_types and t/43-postfix-params.t compare), but these, because
  * tlsward does not implement Postfix's compatibility levels, relational
  * expressions or "stress", and is not Postfix:
- *   compatibility_level            3.6 (Postfix: 0, the level of a main.cf
- *                                  that does not set it; tlsward behaves
- *                                  as 3.6, a fresh install's level)
- *   *_fingerprint_digest           sha256 (Postfix's value when
- *                                  compatibility_level >= 3.6)
  *   smtpd_starttls_timeout         300s (the value when not under stress)
  *   smtp_tls_dane_insecure_mx_policy  may (the value unless the security
  *                                  level is dane)
- *   syslog_name                    tlsward (tlswardd's log ident; Postfix:
- *                                  postfix)
  *   config_directory               the directory given to conf_new (-c)
- * Computed at run time (conf_def_runtime), as Postfix does: myhostname
+ * Computed at run time (conf_def_runtime), as Postfix does: the
+ * *_fingerprint_digest (md5 below compatibility_level 3.6, else sha256,
+ * Postfix's relational expression evaluated), myhostname
  * (gethostname(), with ".$mydomain" or ".localdomain" appended when it
  * has no dot), mydomain (myhostname minus its first label, else
  * "localdomain"); and tlsward's tlsproxy_admin_socket and
@@ -40,7 +35,7 @@
 const char conf_def_runtime[] = "(computed at run time)";
 
 static const struct conf_param conf_params[] = {
-	{ "compatibility_level", "3.6", CONF_T_STR },
+	{ "compatibility_level", "0", CONF_T_STR },
 	{ "config_directory", conf_def_runtime, CONF_T_STR },
 	{ "data_directory", "/var/lib/postfix", CONF_T_STR },
 	{ "mail_name", "Postfix", CONF_T_STR },
@@ -65,8 +60,8 @@ static const struct conf_param conf_params[] = {
 	{ "smtp_tls_enforce_peername", "yes", CONF_T_BOOL },
 	{ "smtp_tls_exclude_ciphers", "", CONF_T_STR },
 	{ "smtp_tls_fingerprint_cert_match", "", CONF_T_STR },
-	/* sha256: the default at compatibility_level >= 3.6 */
-	{ "smtp_tls_fingerprint_digest", "sha256", CONF_T_DIGEST },
+	/* md5 below compatibility_level 3.6, else sha256 */
+	{ "smtp_tls_fingerprint_digest", conf_def_runtime, CONF_T_DIGEST },
 	{ "smtp_tls_force_insecure_host_tlsa_lookup", "no", CONF_T_BOOL },
 	{ "smtp_tls_key_file", "$smtp_tls_cert_file", CONF_T_STR },
 	{ "smtp_tls_loglevel", "0", CONF_T_INT },
@@ -107,8 +102,8 @@ static const struct conf_param conf_params[] = {
 	{ "smtpd_tls_eckey_file", "$smtpd_tls_eccert_file", CONF_T_STR },
 	{ "smtpd_tls_eecdh_grade", "auto", CONF_T_EECDH },
 	{ "smtpd_tls_exclude_ciphers", "", CONF_T_STR },
-	/* sha256: the default at compatibility_level >= 3.6 */
-	{ "smtpd_tls_fingerprint_digest", "sha256", CONF_T_DIGEST },
+	/* md5 below compatibility_level 3.6, else sha256 */
+	{ "smtpd_tls_fingerprint_digest", conf_def_runtime, CONF_T_DIGEST },
 	{ "smtpd_tls_key_file", "$smtpd_tls_cert_file", CONF_T_STR },
 	{ "smtpd_tls_loglevel", "0", CONF_T_INT },
 	{ "smtpd_tls_mandatory_ciphers", "medium", CONF_T_GRADE },
@@ -123,7 +118,9 @@ static const struct conf_param conf_params[] = {
 	{ "smtpd_tls_wrappermode", "no", CONF_T_BOOL },
 	{ "smtpd_use_tls", "no", CONF_T_BOOL },
 	{ "syslog_facility", "mail", CONF_T_STR },
-	{ "syslog_name", "tlsward", CONF_T_STR },
+	{ "syslog_name",
+	    "${multi_instance_name?{$multi_instance_name}:{postfix}}",
+	    CONF_T_STR },
 	{ "tls_append_default_CA", "no", CONF_T_BOOL },
 	{ "tls_config_file", "default", CONF_T_STR },
 	{ "tls_config_name", "", CONF_T_STR },

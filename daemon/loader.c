@@ -658,7 +658,10 @@ globals_load(struct lctx *lc)
 		g->admin_socket = *v != '\0' ? conf_path(lc->base, v) :
 		    xstrdup("");
 	free(v);
-	g->syslog_name = svc_get(lc, lc->base, "-", "syslog_name");
+	/* As Postfix prefixes its programs: "postfix/tlswardd". */
+	if ((v = svc_get(lc, lc->base, "-", "syslog_name")) != NULL)
+		g->syslog_ident = xasprintf("%s/tlswardd", v);
+	free(v);
 	if ((v = svc_get(lc, lc->base, "-", "syslog_facility")) != NULL)
 		globals_facility(lc, v);
 	free(v);
@@ -824,6 +827,6 @@ loader_fini(struct loader *ld)
 	snap_fini(&ld->snap);
 	free(ld->g.pid_file);
 	free(ld->g.admin_socket);
-	free(ld->g.syslog_name);
+	free(ld->g.syslog_ident);
 	memset(ld, 0, sizeof(*ld));
 }

@@ -21,7 +21,7 @@ struct loader_globals {
 	char		*pid_file;	/* tlsproxy_pid_file ("" = none) */
 	char		*admin_socket;	/* tlsproxy_admin_socket, resolved
 					 * ("" = none) */
-	char		*syslog_name;
+	char		*syslog_ident;	/* "$syslog_name/tlswardd" */
 	int		 syslog_facility;	/* LOG_MAIL, ... */
 	long long	 drain_timeout_s;	/* tlsproxy_drain_timeout */
 	long long	 stop_grace_s;	/* tlsproxy_stop_grace_time */

@@ -199,7 +199,7 @@ daemonize(const struct loader *ld, const char *pidfile)
 		log_fatal("cannot detach");
 	null_stdio(!to_syslog);
 	if (to_syslog)
-		log_syslog(ld->g.syslog_name, ld->g.syslog_facility);
+		log_syslog(ld->g.syslog_ident, ld->g.syslog_facility);
 	if (pidfile != NULL)
 		(void)pidfile_write(pidfile);
 	if (write(p[1], "", 1) < 0)

@@ -372,7 +372,8 @@ sup_reload(struct sup *s, struct buf *errs)
 		free(nl);
 		loader_activate(s->ld);
 		systemd_listen_report_unused();
-		log_syslog_update(s->ld->g.syslog_name, s->ld->g.syslog_facility);
+		log_syslog_update(s->ld->g.syslog_ident,
+		    s->ld->g.syslog_facility);
 		s->reloads++;
 		s->last_reload = "ok";
 		log_info("reload: done (generation %u)", s->generation);

@@ -90,13 +90,13 @@ for i in 1 2 3; do
 	out=$(tw reload -s "$T/admin.sock" 2>&1) || diag "reload $i: $out"
 done
 wait_file "$T/syslog" 'reload: done \(generation 4\)' || diag "syslog:" "$(tail "$T/syslog")"
-bad=$(grep -Ev '^<[0-9]+>[A-Z][a-z]{2} [ 0-9]{2} [0-9:]{8} tlswardd-t68\[[0-9]+\]: ' "$T/syslog")
-is "$bad" "" "every syslog line after three reloads carries the ident tlswardd-t68"
+bad=$(grep -Ev '^<[0-9]+>[A-Z][a-z]{2} [ 0-9]{2} [0-9:]{8} tlswardd-t68/tlswardd\[[0-9]+\]: ' "$T/syslog")
+is "$bad" "" "every syslog line after three reloads carries the ident tlswardd-t68/tlswardd (syslog_name/tlswardd, as Postfix names its programs)"
 like "$(grep -c 'reload: done' "$T/syslog")" '^3$' "the three reloads were logged through syslog"
 sed -i 's/^syslog_name = .*/syslog_name = tlswardd-renamed/' "$CONF/main.cf"
 tw reload -s "$T/admin.sock" >/dev/null 2>&1
-wait_file "$T/syslog" 'tlswardd-renamed\[[0-9]+\]: ' 5
-like "$(tail -n 3 "$T/syslog")" 'tlswardd-renamed\[[0-9]+\]: ' "a reload that changes syslog_name changes the ident"
+wait_file "$T/syslog" 'tlswardd-renamed/tlswardd\[[0-9]+\]: ' 5
+like "$(tail -n 3 "$T/syslog")" 'tlswardd-renamed/tlswardd\[[0-9]+\]: ' "a reload that changes syslog_name changes the ident"
 unlike "$(cat "$T/start.err")" 'worker|no syslog' "nothing on stderr after detaching when syslog works"
 stop_bg
 kill "$(cat "$T/recv.pid")" 2>/dev/null

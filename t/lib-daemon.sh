@@ -24,7 +24,9 @@ DLOG=
 
 daemon_setup() {
 	tw enable-server localhost >/dev/null 2>&1 || return 1
+	# compatibility_level as a new installation (sha256 fingerprints)
 	cat >> "$CONF/main.cf" <<EOT
+compatibility_level = 3.6
 tlsproxy_sandbox = $SANDBOX
 tlsproxy_user = nobody
 tlsproxy_pid_file =

@@ -368,9 +368,10 @@ static const struct {
 	const char	*defval;
 } deviations[] = {
 	{ "smtp_tls_dane_insecure_mx_policy", "may" },
-	{ "smtp_tls_fingerprint_digest", "sha256" },
+	/* Postfix's level expression, evaluated (test_table_extras) */
+	{ "smtp_tls_fingerprint_digest", "(computed at run time)" },
 	{ "smtpd_starttls_timeout", "300s" },
-	{ "smtpd_tls_fingerprint_digest", "sha256" },
+	{ "smtpd_tls_fingerprint_digest", "(computed at run time)" },
 };
 
 static const char *
@@ -488,9 +489,12 @@ test_table_extras(void)
 		{ "data_directory", "/var/lib/postfix" },
 		{ "mail_name", "Postfix" },
 		{ "queue_directory", "/var/spool/postfix" },
-		{ "syslog_name", "tlsward" },
+		{ "syslog_name", "postfix" },
 		{ "syslog_facility", "mail" },
-		{ "compatibility_level", "3.6" },
+		{ "compatibility_level", "0" },
+		/* Postfix's level expression, evaluated at level 0 */
+		{ "smtpd_tls_fingerprint_digest", "md5" },
+		{ "smtp_tls_fingerprint_digest", "md5" },
 		{ "smtpd_tls_received_header", "no" },
 		{ "smtp_tls_session_cache_database", "" },
 		{ "tls_random_source", "dev:/dev/urandom" },
@@ -505,6 +509,19 @@ test_table_extras(void)
 		is_str(val, extras[i].value, "%s default", extras[i].name);
 		free(val);
 	}
+	conf_override(cf, "compatibility_level", "3.6", err, sizeof(err));
+	conf_get(cf, "tlsproxy_tls_fingerprint_digest", &val, err, sizeof(err));
+	is_str(val, "sha256", "fingerprint digest at compatibility_level 3.6");
+	free(val);
+	conf_override(cf, "compatibility_level", "3.7", err, sizeof(err));
+	conf_get(cf, "tlsproxy_client_fingerprint_digest", &val, err,
+	    sizeof(err));
+	is_str(val, "sha256", "fingerprint digest at compatibility_level 3.7");
+	free(val);
+	conf_override(cf, "compatibility_level", "2", err, sizeof(err));
+	conf_get(cf, "smtpd_tls_fingerprint_digest", &val, err, sizeof(err));
+	is_str(val, "md5", "fingerprint digest at compatibility_level 2");
+	free(val);
 	ok(conf_param_find("myhostname") && conf_param_find("mydomain"),
 	    "myhostname and mydomain are known");
 	ok(!conf_param_find("lmtp_tls_loglevel") &&

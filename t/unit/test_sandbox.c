@@ -1017,7 +1017,8 @@ test_modes_confined(void)
 
 /* A foreign syscall ABI that the kernel itself lacks (IA32 emulation
  * compiled out or disabled at boot) faults before any filter sees it:
- * SIGSEGV with no filter at all means there is nothing to test. */
+ * a call that fails with no filter at all (SIGSEGV; under ASan, its
+ * report and exit) means there is nothing to test. */
 static int
 abi_missing(const char *name, child_fn act)
 {

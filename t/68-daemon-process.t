@@ -30,15 +30,6 @@ stop_bg() {
 # fd_links PID: where the process's descriptors point, one a line.
 fd_links() { for f in /proc/"$1"/fd/*; do readlink "$f"; done 2>/dev/null; }
 children() { cat /proc/"$1"/task/*/children 2>/dev/null; }
-wait_file() {	# wait_file FILE REGEX [SECS]
-	_n=$(( ${3:-10} * 10 ))
-	while [ "$_n" -gt 0 ]; do
-		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-		_n=$((_n - 1))
-	done
-	return 1
-}
 
 # 1. foreground: an inherited descriptor does not survive the start.
 exec 7> "$T/inherited.7"

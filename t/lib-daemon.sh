@@ -11,6 +11,7 @@
 #   worker_pid           the current worker's pid
 #   daemon_stop          SIGTERM and wait
 #   wait_log REGEX [SECS]  waits until the daemon log matches
+#   wait_file FILE REGEX [SECS]  the same for any file
 #   free_port            a TCP port on 127.0.0.1 free just now
 #   plain_client PORT    stdin to 127.0.0.1:PORT in plaintext, half-close,
 #                        prints the answer
@@ -47,15 +48,16 @@ backend_start() {
 
 services() { printf '%s\n' "$@" > "$CONF/services.cf"; }
 
-wait_log() {	# wait_log REGEX [SECONDS]
-	_n=$(( ${2:-10} * 10 ))
+wait_file() {	# wait_file FILE REGEX [SECONDS]
+	_n=$(( ${3:-10} * 10 ))
 	while [ "$_n" -gt 0 ]; do
-		grep -Eq -- "$1" "$DLOG" 2>/dev/null && return 0
+		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
 		sleep 0.1
 		_n=$((_n - 1))
 	done
 	return 1
 }
+wait_log() { wait_file "$DLOG" "$@"; }	# wait_log REGEX [SECONDS]
 
 daemon_start() {
 	DLOG=$T/daemon.log

@@ -22,6 +22,7 @@ static const char *const role_names[] = {
 	[SVC_SERVER] = "server",
 	[SVC_CLIENT] = "client",
 	[SVC_CONTROL] = "control",
+	[SVC_POSTFIX] = "postfix",
 };
 
 const char *
@@ -165,10 +166,27 @@ service_fini(struct service *svc)
 	memset(svc, 0, sizeof(*svc));
 }
 
+/* A postfix service: Postfix's programs connect to a UNIX socket and
+ * pass the remote client's socket; nothing is forwarded. */
+static int
+service_check_postfix(const struct service *svc, char *err, size_t errlen)
+{
+	if (svc->listen.kind != SVC_ADDR_UNIX && svc->listen.kind !=
+	    SVC_ADDR_SYSTEMD)
+		return errf(err, errlen, "a postfix service listens on a UNIX "
+		    "socket (unix:$queue_directory/private/tlsproxy)");
+	if (svc->forward.kind != SVC_ADDR_NONE)
+		return errf(err, errlen, "a postfix service forwards nowhere: "
+		    "use \"-\" as its forward target");
+	return 0;
+}
+
 /* Checks the columns' combination. */
 static int
 service_check(const struct service *svc, char *err, size_t errlen)
 {
+	if (svc->role == SVC_POSTFIX)
+		return service_check_postfix(svc, err, errlen);
 	if (svc->listen.kind == SVC_ADDR_NONE) {
 		/* A profile: parameters for hand-off requests only. */
 		if (svc->role == SVC_CONTROL)

@@ -34,6 +34,7 @@ enum svc_role {
 	SVC_SERVER,		/* TLS from peers, plaintext to forward */
 	SVC_CLIENT,		/* plaintext from peers, TLS to forward */
 	SVC_CONTROL,		/* hand-off socket */
+	SVC_POSTFIX,		/* tlsproxy(8)'s protocol for Postfix */
 };
 
 /* An endpoint as written: kind plus host/port or path. */

@@ -575,7 +575,8 @@ close_passed(struct msghdr *msg, int *other)
 }
 
 int
-ctl_fd_recv(int sock, int *fdp, int *closedp, char *why, size_t whylen)
+ctl_fd_recv(int sock, int payload, int *fdp, int *closedp, char *why,
+    size_t whylen)
 {
 	union {
 		struct cmsghdr	hdr;
@@ -607,14 +608,14 @@ ctl_fd_recv(int sock, int *fdp, int *closedp, char *why, size_t whylen)
 		    n == 0 ? "closed" : strerror(errno));
 	}
 	/* Count (and close) first: every path below owns what arrived. */
-	if ((msg.msg_flags & MSG_CTRUNC) || byte != 'F') {
+	if ((msg.msg_flags & MSG_CTRUNC) || byte != (char)payload) {
 		nfds = close_passed(&msg, &other);
 		if (msg.msg_flags & MSG_CTRUNC)
 			return bad(why, whylen, "more than %d descriptors",
 			    CTL_FDS_ROOM);
-		return bad(why, whylen, "want the byte \"F\" with the "
-		    "descriptor, got 0x%02x%s", (unsigned char)byte, nfds ?
-		    "" : " and no descriptor");
+		return bad(why, whylen, "want the byte 0x%02x with the "
+		    "descriptor, got 0x%02x%s", (unsigned char)payload,
+		    (unsigned char)byte, nfds ? "" : " and no descriptor");
 	}
 	{
 		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);

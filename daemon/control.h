@@ -97,15 +97,16 @@ ssize_t		 ctl_answer_fmt(char *buf, size_t len, enum ctl_refusal r,
 		    const char *text);
 
 /* Receives the peer's socket from the control connection sock: one
- * sendmsg with payload "F" and exactly one descriptor in SCM_RIGHTS.
+ * sendmsg with the one-byte payload given ('F' for the hand-off protocol,
+ * '\0' for Postfix's) and exactly one descriptor in SCM_RIGHTS.
  * Returns 1 with *fdp set (close-on-exec, owned by the caller), 0 if
  * nothing has arrived yet (EAGAIN: poll and call again), or -1 with why
  * (bad-descriptor: no descriptor, several, wrong payload, truncated
  * control data; a closed connection or a read error) after closing
  * every descriptor that did arrive. *closedp is set when the connection
  * ended (EOF or error), so that no refusal needs to be written. */
-int		 ctl_fd_recv(int sock, int *fdp, int *closedp, char *why,
-		    size_t whylen);
+int		 ctl_fd_recv(int sock, int payload, int *fdp, int *closedp,
+		    char *why, size_t whylen);
 
 /* Checks that fd is a connected stream socket (TCP or UNIX), not a
  * listening one; 0, or -1 with why ("not a socket", "a listening

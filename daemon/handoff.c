@@ -174,7 +174,7 @@ ho_recv_fd(struct sess *s, const struct ho *h)
 	char why[256];
 	int fd, closed, rc, flags;
 
-	while ((rc = ctl_fd_recv(s->peer_fd, &fd, &closed, why,
+	while ((rc = ctl_fd_recv(s->peer_fd, 'F', &fd, &closed, why,
 	    sizeof(why))) == 0) {
 		if (sess_wait(s, s->peer_fd, POLLIN) < 0) {
 			/* With report=no, nothing but the application's

@@ -238,7 +238,8 @@ svc_files(struct lctx *lc, const struct conf *cf, size_t i,
     const struct service *svc)
 {
 	const char *const *p;
-	int srv = svc->role != SVC_CLIENT, cli = svc->role != SVC_SERVER;
+	int srv = svc->role != SVC_CLIENT;
+	int cli = svc->role == SVC_CLIENT || svc->role == SVC_CONTROL;
 
 	for (p = server_files; srv && *p != NULL; p++)
 		svc_file_param(lc, cf, i, svc->name, *p, 0);

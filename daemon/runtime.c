@@ -55,6 +55,8 @@ svc_role_get(const char *role, enum svc_role *rp)
 		*rp = SVC_CLIENT;
 	else if (strcmp(role, "control") == 0)
 		*rp = SVC_CONTROL;
+	else if (strcmp(role, "postfix") == 0)
+		*rp = SVC_POSTFIX;
 	else
 		return -1;
 	return 0;
@@ -158,11 +160,38 @@ svc_tls_handoff(const struct snapshot *s, size_t i, struct rt_svc *v,
 	return *cp == NULL ? -1 : 0;
 }
 
+/* A postfix service: the server role's context, or none with the
+ * reason (level none, no certificate), as tlsproxy(8) answers status 0
+ * then rather than refusing to start. */
+static int
+svc_tls_postfix(const struct snapshot *s, size_t i, struct rt_svc *v,
+    char *err, size_t errlen)
+{
+	if (tlsctx_level(s, i, SVC_SERVER) == TLS_LEVEL_NONE) {
+		v->no_ctx_why = xasprintf("the TLS security level of service "
+		    "%s is none (tlsproxy_tls_security_level)", v->name);
+		return 0;
+	}
+	if (!has_server_cert(s, i)) {
+		v->no_ctx_why = xasprintf("service %s has no server "
+		    "certificate (tlsproxy_tls_cert_file, "
+		    "tlsproxy_tls_eccert_file or tlsproxy_tls_chain_files)",
+		    v->name);
+		return 0;
+	}
+	if (tlsctx_level_get(s, i, SVC_SERVER, &v->level, err, errlen) < 0)
+		return -1;
+	v->ctx = tlsctx_new(s, i, SVC_SERVER, v->level, err, errlen);
+	return v->ctx == NULL ? -1 : 0;
+}
+
 /* The TLS side: level and SSL_CTX (with the peer policy). */
 static int
 svc_tls(const struct snapshot *s, size_t i, struct rt_svc *v, char *err,
     size_t errlen)
 {
+	if (v->role == SVC_POSTFIX)
+		return svc_tls_postfix(s, i, v, err, errlen);
 	if (v->role == SVC_CONTROL || v->is_profile)
 		return svc_tls_handoff(s, i, v, err, errlen);
 	if (tlsctx_level_get(s, i, v->role, &v->level, err, errlen) < 0)

@@ -21,9 +21,8 @@
 #include "tlsinfo.h"
 #include "tlspolicy.h"
 
-/* Postfix's names for signature algorithms. */
-static const char *
-sig_type_name(int nid)
+const char *
+tlsinfo_sig_name(int nid)
 {
 	switch (nid) {
 	case NID_rsaEncryption:
@@ -61,7 +60,7 @@ kx_text(SSL *ssl, int is_server, char *buf, size_t len)
 	if (off < len && (is_server ? SSL_get_signature_type_nid(ssl, &tnid) :
 	    SSL_get_peer_signature_type_nid(ssl, &tnid)) == 1 && key != NULL)
 		off += (size_t)snprintf(buf + off, len - off,
-		    " server-signature %s (%d bits)", sig_type_name(tnid),
+		    " server-signature %s (%d bits)", tlsinfo_sig_name(tnid),
 		    EVP_PKEY_get_bits(key));
 	if (off < len && (is_server ? SSL_get_signature_nid(ssl, &dnid) :
 	    SSL_get_peer_signature_nid(ssl, &dnid)) == 1 && dnid != NID_undef)

@@ -12,6 +12,10 @@
 
 #include <openssl/ssl.h>
 
+/* Postfix's name of a signature algorithm (SSL_get_signature_type_nid):
+ * "RSA", "RSA-PSS", "ECDSA", "ED25519", ..., else OpenSSL's short name. */
+const char	*tlsinfo_sig_name(int nid);
+
 /* "Anonymous" (no peer certificate), "Untrusted" (not verified),
  * "Trusted" (CA-verified) or "Verified" (CA-verified and a name matched,
  * or a listed fingerprint: tlsverify_check() decides). */

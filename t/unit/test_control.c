@@ -290,7 +290,7 @@ pass(char byte, const int *fds, size_t n, int *checkp, char *why,
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0 ||
 	    send_fds(sv[0], byte, fds, n) < 0)
 		return -9;
-	rc = ctl_fd_recv(sv[1], &fd, &closed, why, whylen);
+	rc = ctl_fd_recv(sv[1], 'F', &fd, &closed, why, whylen);
 	if (rc == 1) {
 		*checkp = ctl_fd_check(fd, why, whylen);
 		close(fd);
@@ -347,7 +347,7 @@ test_fds(void)
 	is_str(why, "2 descriptors (want exactly one)", "... reason");
 
 	is_int(pass('X', fds, 1, &chk, why, sizeof(why)), -1, "wrong byte");
-	ok(strstr(why, "want the byte \"F\"") != NULL, "... reason: %s", why);
+	ok(strstr(why, "want the byte 0x46") != NULL, "... reason: %s", why);
 
 	file = mkstemp(path);
 	unlink(path);
@@ -376,10 +376,10 @@ test_fds(void)
 
 	/* nothing yet, then EOF */
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0) {
-		is_int(ctl_fd_recv(sv[1], &fd, &closed, why, sizeof(why)), 0,
+		is_int(ctl_fd_recv(sv[1], 'F', &fd, &closed, why, sizeof(why)), 0,
 		    "nothing sent yet: 0 (poll again)");
 		close(sv[0]);
-		is_int(ctl_fd_recv(sv[1], &fd, &closed, why, sizeof(why)), -1,
+		is_int(ctl_fd_recv(sv[1], 'F', &fd, &closed, why, sizeof(why)), -1,
 		    "closed: -1");
 		is_int(closed, 1, "... closed is set");
 		close(sv[1]);

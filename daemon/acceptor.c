@@ -117,8 +117,7 @@ poll_set(const struct lset *as)
 
 	for (i = 0; i < as->nfds; i++) {
 		/* The event loops serve the other roles (evloop.h). */
-		pf[i].fd = lset_role(as, i) == SVC_CONTROL ||
-		    lset_role(as, i) == SVC_POSTFIX ? as->fds[i] : -1;
+		pf[i].fd = lset_role(as, i) == SVC_CONTROL ? as->fds[i] : -1;
 		pf[i].events = POLLIN;
 	}
 	pf[as->nfds].fd = A.wake[0];

@@ -236,7 +236,8 @@ loop_listen(struct loop *L, int on)
 		return;
 	for (i = 0; i < L->ls->nfds; i++) {
 		role = lset_role(L->ls, i);
-		if (role != SVC_SERVER && role != SVC_CLIENT)
+		if (role != SVC_SERVER && role != SVC_CLIENT &&
+		    role != SVC_POSTFIX)
 			continue;
 		memset(&ev, 0, sizeof(ev));
 		ev.events = EPOLLIN | EPOLLEXCLUSIVE;

@@ -15,6 +15,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "evpf.h"
 #include "evsess.h"
 #include "log.h"
 #include "runtime.h"
@@ -25,14 +26,8 @@
 
 #define EVS_EVENTS	(EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
 
-/* Step results. */
-#define EV_WAIT		0	/* wait for an event */
-#define EV_NEXT		1	/* the state changed: run the new one */
-#define EV_FAIL		(-1)	/* over, s.why set */
-#define EV_DONE		2	/* over, normally */
-
-static int
-ev_register(struct esess *e, int fd, struct evh *h)
+int
+evs_register(struct esess *e, int fd, struct evh *h)
 {
 	struct epoll_event ev;
 
@@ -42,8 +37,7 @@ ev_register(struct esess *e, int fd, struct evh *h)
 	return epoll_ctl(e->epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
-/* The session's SSL on fd, with a sockbio the relay sends from. */
-static int
+int
 evs_ssl(struct esess *e, int fd, int is_server, const char *sni)
 {
 	BIO *bio = sockbio_new(fd);
@@ -73,14 +67,16 @@ evs_new(int epfd, struct rt *rt, size_t svc, int fd,
 	if (!nodelay && (peer->ss_family == AF_INET ||
 	    peer->ss_family == AF_INET6))
 		sess_nodelay(fd);
-	if (ev_register(e, fd, &e->hpeer) < 0) {
+	if (evs_register(e, fd, &e->hpeer) < 0) {
 		snprintf(e->s.why, sizeof(e->s.why), "epoll_ctl: %s",
 		    strerror(errno));
 		sess_finish(&e->s, &e->r, 1);
 		evs_free(e);
 		return NULL;
 	}
-	if (e->s.svc->role == SVC_SERVER) {
+	if (e->s.svc->role == SVC_POSTFIX)
+		e->state = evpf_start(e) < 0 ? EVS_FLUSH : EVS_POSTFIX;
+	else if (e->s.svc->role == SVC_SERVER) {
 		if (evs_ssl(e, fd, 1, NULL) < 0)
 			e->state = EVS_FLUSH;	/* nothing to flush: ends */
 		else
@@ -94,6 +90,7 @@ evs_new(int epfd, struct rt *rt, size_t svc, int fd,
 void
 evs_free(struct esess *e)
 {
+	evpf_free(e->pf);
 	rt_unref(e->rt);
 	free(e);
 }
@@ -120,7 +117,7 @@ connect_next(struct esess *e)
 			(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on,
 			    sizeof(on));
 		s->fwd_fd = fd;
-		if (ev_register(e, fd, &e->hfwd) < 0) {
+		if (evs_register(e, fd, &e->hfwd) < 0) {
 			snprintf(s->why, sizeof(s->why), "epoll_ctl: %s",
 			    strerror(errno));
 			return EV_FAIL;		/* fwd_fd closes at the end */
@@ -147,8 +144,8 @@ connect_next(struct esess *e)
  * have been recorded since they were registered; what OpenSSL's
  * handshake read or wrote is not known, so the TLS socket is tried once
  * either way, and a freshly connected socket is writable. */
-static void
-relay_begin(struct esess *e, int tfd, int pfd)
+void
+evs_relay_begin(struct esess *e, int tfd, int pfd)
 {
 	e->r.tfd = tfd;
 	e->r.pfd = pfd;
@@ -167,7 +164,7 @@ connected(struct esess *e)
 	e->connecting = 0;
 	wd_disarm(&s->wd);
 	if (s->svc->role == SVC_SERVER) {
-		relay_begin(e, s->peer_fd, s->fwd_fd);
+		evs_relay_begin(e, s->peer_fd, s->fwd_fd);
 		return EV_NEXT;
 	}
 	if (evs_ssl(e, s->fwd_fd, 0, s->svc->sni) < 0)
@@ -225,7 +222,7 @@ static int
 step_handshake(struct esess *e)
 {
 	struct sess *s = &e->s;
-	int rc, want, is_server = s->svc->role == SVC_SERVER;
+	int rc, want, is_server = s->svc->role != SVC_CLIENT;
 
 	if ((rc = sess_handshake_step(s, &want)) == 0)
 		return handshake_send(e);
@@ -241,12 +238,14 @@ step_handshake(struct esess *e)
 	 * A send error shows in the relay. */
 	if (!is_server || SSL_version(s->ssl) != TLS1_3_VERSION)
 		(void)sockbio_flush(e->r.out);
+	if (s->svc->role == SVC_POSTFIX)
+		return evpf_established(e);
 	if (is_server) {
 		wd_arm(&s->wd, s->svc->handshake_ms);
 		e->state = EVS_CONNECT;
 		return EV_NEXT;
 	}
-	relay_begin(e, s->fwd_fd, s->peer_fd);
+	evs_relay_begin(e, s->fwd_fd, s->peer_fd);
 	return EV_NEXT;
 }
 
@@ -284,10 +283,13 @@ evs_drive(struct esess *e, int from_fwd, uint32_t events)
 	int rc;
 
 	if (events != 0)	/* in every state: see relay_ready */
-		relay_ready(&e->r, from_fwd == (e->s.svc->role == SVC_CLIENT),
+		relay_ready(&e->r, from_fwd == (e->s.svc->role != SVC_SERVER),
 		    events);
 	for (;;) {
 		switch (e->state) {
+		case EVS_POSTFIX:
+			rc = evpf_step(e, from_fwd, events);
+			break;
 		case EVS_CONNECT:
 			rc = step_connect(e, from_fwd, events);
 			break;

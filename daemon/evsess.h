@@ -29,6 +29,7 @@
 
 struct rt;
 struct svc_stats;
+struct evpf;
 
 /* What an epoll event's data.ptr points at: the first member of a
  * loop's wake-up handle, a listener handle, or a session's hpeer/hfwd. */
@@ -38,6 +39,7 @@ struct evh {
 };
 
 enum evs_state {
+	EVS_POSTFIX,		/* postfix role: tlsproxy(8)'s set-up (evpf.c) */
 	EVS_CONNECT,		/* connecting to the forward target */
 	EVS_HANDSHAKE,		/* TLS handshake */
 	EVS_RELAY,		/* two-way relay */
@@ -58,6 +60,7 @@ struct esess {
 	int64_t		 due;		/* timer key (evloop.c), <= the
 					 * watchdog's nearest deadline */
 	size_t		 hidx;		/* index in the loop's timer heap */
+	struct evpf	*pf;		/* postfix role: the set-up's state */
 };
 
 /* A session for connection fd (non-blocking) from peer, accepted for
@@ -84,5 +87,21 @@ int		 evs_expire(struct esess *e);
 
 /* Frees an over session and drops its generation. */
 void		 evs_free(struct esess *e);
+
+/* For the postfix role's steps (evpf.c), which run inside evs_drive:
+ * step results, and the pieces of a session they share with evsess.c. */
+#define EV_WAIT		0	/* wait for an event */
+#define EV_NEXT		1	/* the state changed: run the new one */
+#define EV_FAIL		(-1)	/* over, s.why set */
+#define EV_DONE		2	/* over, normally */
+
+/* Registers fd (peer_fd or fwd_fd, handle h) with the loop's epoll set. */
+int	evs_register(struct esess *e, int fd, struct evh *h);
+
+/* The session's SSL on fd with a sockbio the relay sends from. */
+int	evs_ssl(struct esess *e, int fd, int is_server, const char *sni);
+
+/* Both sides are up: relay between tfd (TLS) and pfd (plaintext). */
+void	evs_relay_begin(struct esess *e, int tfd, int pfd);
 
 #endif

@@ -26,7 +26,6 @@
 
 #include "handoff.h"
 #include "log.h"
-#include "pfsess.h"
 #include "relay.h"
 #include "runtime.h"
 #include "session.h"
@@ -267,8 +266,7 @@ sess_run(struct pool_job *job)
 
 	memset(&r, 0, sizeof(r));
 	sess_init(&s, job->rt, job->svc, job->fd, &job->peer, job->stats);
-	rc = s.svc->role == SVC_POSTFIX ? pfsess_serve(&s, &r) :
-	    handoff_serve(&s, &r);
+	rc = handoff_serve(&s, &r);
 	if (rc == 0) {
 		r.ssl = s.ssl;
 		rc = relay_run(&r, &s.wd, s.why, sizeof(s.why));

@@ -5,8 +5,9 @@
 # certificate, postscreen's deep test passes (PASS NEW), the message is
 # delivered on the next connection (PASS OLD, smtpd's own TLS), and
 # Postfix's own tlsproxy never runs. With tlswardd stopped postscreen
-# answers 454 and goes on; once it is back, STARTTLS works again; a
-# reload with a new key is served to the next client.
+# answers 454 and goes on; once it is back, STARTTLS works again;
+# postfix reload leaves the socket alone; a reload with a new key while
+# clients keep coming loses none and serves the next client the new key.
 . "$TOP_SRCDIR/t/lib.sh"
 . "$TOP_SRCDIR/t/lib-daemon.sh"
 . "$TOP_SRCDIR/t/lib-postfix.sh"
@@ -51,6 +52,12 @@ wait_log 'service=tlsproxy: DISCONNECT \[127\.0\.0\.3\]' 5
 like "$(cat "$DLOG")" 'service=tlsproxy: Anonymous TLS connection established from \[127\.0\.0\.3\]:[0-9]+: TLSv1\.3' \
     "tlswardd logs the session as tlsproxy(8) would"
 
+# postfix reload (master.cf has no tlsproxy: master leaves the socket)
+postfix -c "$PF/etc" reload >/dev/null 2>&1
+sleep 1
+ok "$([ -S "$PF/spool/private/tlsproxy" ]; echo $?)" "postfix reload leaves tlswardd's socket alone"
+is "$(fp_starttls 127.0.0.7)" "$(fp_file "$cert")" "and STARTTLS through postscreen still works"
+
 # tlswardd stopped: postscreen says 454 and goes on in plaintext
 daemon_stop
 out=$(mail_from 127.0.0.4)
@@ -64,8 +71,14 @@ new_key "$T/nk.out" localhost || diag "$(cat "$T/nk.out")"
 tw deploy-server-cert "$(sed -n 's/^New self-signed certificate: //p' "$T/nk.out")" \
     "$(sed -n 's/^New private key: //p' "$T/nk.out")" >/dev/null 2>&1
 cert2=$(sed -n 's/^smtpd_tls_cert_file = //p' "$CONF/main.cf")
+# the reload happens while postscreen clients keep coming
+( for i in $(seq 2 21); do fp_starttls "127.0.1.$i"; done > "$T/during" ) &
+during=$!
+sleep 0.5
 kill -HUP "$DPID"
 wait_log 'reload: done' 10
+wait "$during"
+is "$(grep -cE '^[0-9A-F:]{95}$' "$T/during")" 20 "20 STARTTLS sessions during the reload all completed"
 ok "$([ "$cert2" != "$cert" ]; echo $?)" "a new certificate is deployed"
 is "$(fp_starttls 127.0.0.6)" "$(fp_file "$cert2")" "after a reload postscreen's next client gets the new certificate"
 daemon_stop

@@ -19,6 +19,7 @@ cat > "$dir/main.cf" <<EOT
 # demo main.cf (see tlsward.cf(5))
 myhostname = localhost
 tlsproxy_pid_file =
+compatibility_level = 3.6
 # the demo's own admin socket: never a system instance's
 tlsproxy_admin_socket = $dir/admin.sock
 EOT

@@ -13,8 +13,11 @@ tap_setup
 PFC="python3 $TOP_SRCDIR/t/tools/pfclient.py"
 
 daemon_setup
+cert=$(sed -n 's/^smtpd_tls_cert_file = //p' "$CONF/main.cf")
+key=$(sed -n 's/^smtpd_tls_key_file = //p' "$CONF/main.cf")
 services "pf unix:$T/pf.sock postfix -" \
-    "off unix:$T/off.sock postfix - -o tlsproxy_tls_security_level=none"
+    "off unix:$T/off.sock postfix - -o tlsproxy_tls_security_level=none" \
+    "cc unix:$T/cc.sock postfix - -o tlsproxy_tls_ask_ccert=yes -o tlsproxy_tls_CAfile=$cert"
 daemon_start || { daemon_log; tap_done; exit 1; }
 is "$(stat -c %a "$T/pf.sock")" 666 "the socket is 0666 by default (Postfix's programs run as the mail owner)"
 
@@ -46,6 +49,19 @@ like "$out" 'srvr_signature_digest=SHA256' "and digest"
 like "$out" 'namaddr=\[127\.0\.0\.1\]:44554' "namaddr: the remote endpoint"
 like "$out" 'client got 250 hello' "then the relay"
 
+# a client certificate (the service trusts it: it is its own CA file)
+out=$(PFC_CERT=$cert PFC_KEY=$key $PFC "$T/cc.sock" session 5 2>&1)
+like "$out" 'peer_CN=localhost' "peer_CN: the client certificate's CN"
+like "$out" 'issuer_CN=localhost' "issuer_CN"
+fp=$(openssl x509 -in "$cert" -noout -fingerprint -sha256 | sed 's/.*=//')
+like "$out" "peer_fingerprint=$fp\$" "peer_fingerprint: SHA-256 of the certificate, upper-case pairs joined by ':'"
+pk=$(openssl x509 -in "$cert" -noout -pubkey | openssl pkey -pubin -outform DER | openssl dgst -sha256 -c | sed 's/.*= //' | tr a-f A-F)
+like "$out" "peer_pubkey_fingerprint=$pk\$" "peer_pubkey_fingerprint: of the public key"
+like "$out" 'peer_status=5' "peer_status 5: PRESENT and TRUSTED"
+like "$out" 'clnt_signature=RSA-PSS' "clnt_signature as Postfix names it"
+like "$out" 'clnt_signature_bits=2048' "with the client key's bits"
+like "$out" 'clnt_signature_digest=SHA256' "and digest"
+
 # what cannot be served: status 0, logged
 is "$($PFC "$T/pf.sock" status 6 | tail -n 1)" "status 0" "flags 6 (smtp connection reuse): status 0"
 is "$($PFC "$T/pf.sock" status 3 | tail -n 1)" "status 0" "flags 3 (both roles): status 0"
@@ -69,12 +85,15 @@ is "$($PFC "$T/pf.sock" raw "$(req 'remote_endpoint|x|flags|one|timeout|300|time
     "a number that is not one: closed"
 long=$(head -c 3000 /dev/zero | tr '\0' 'a')
 is "$($PFC "$T/pf.sock" raw "$(hex "$long")" | tail -n 1)" closed "an endless name: closed"
+is "$($PFC "$T/pf.sock" raw "$(req 'remote_endpoint|[127.0.0.1]:1|flags|1|time')" | tail -n 1)" closed \
+    "a request cut short: closed"
 wait_log 'service=pf: .*an unknown|extra attribute extra' 5
 log=$(cat "$DLOG")
 like "$log" 'service=pf: local: receive request attributes: unexpected attribute flags \(expecting remote_endpoint\)' "the order error is logged"
 like "$log" 'service=pf: local: receive request attributes: extra attribute extra' "the unknown attribute is logged"
 like "$log" 'service=pf: local: receive request attributes: attribute flags: "one" is not a number' "the bad number is logged"
 like "$log" 'service=pf: local: receive request attributes: attribute name longer than 64 bytes' "the long name is logged"
+like "$log" 'service=pf: local: receive request attributes: unexpected end-of-input' "the cut request is logged"
 like "$($PFC "$T/pf.sock" session 1 2>&1)" 'client got 250 hello' "the next session is served as before"
 w=$(worker_pid)
 kill -0 "$w"

@@ -6,8 +6,9 @@
 # delivered on the next connection (PASS OLD, smtpd's own TLS), and
 # Postfix's own tlsproxy never runs. With tlswardd stopped postscreen
 # answers 454 and goes on; once it is back, STARTTLS works again;
-# postfix reload leaves the socket alone; a reload with a new key while
-# clients keep coming loses none and serves the next client the new key.
+# postfix reload, stop and start leave the socket alone; a reload with a
+# new key while clients keep coming loses none and serves the next client
+# the new key.
 . "$TOP_SRCDIR/t/lib.sh"
 . "$TOP_SRCDIR/t/lib-daemon.sh"
 . "$TOP_SRCDIR/t/lib-postfix.sh"
@@ -57,6 +58,15 @@ postfix -c "$PF/etc" reload >/dev/null 2>&1
 sleep 1
 ok "$([ -S "$PF/spool/private/tlsproxy" ]; echo $?)" "postfix reload leaves tlswardd's socket alone"
 is "$(fp_starttls 127.0.0.7)" "$(fp_file "$cert")" "and STARTTLS through postscreen still works"
+pf_stop
+pf_start || diag "$(pf_log | tail -n 5)"
+ok "$([ -S "$PF/spool/private/tlsproxy" ]; echo $?)" "postfix stop and start leave it alone too"
+for i in 1 2 3 4 5; do
+	got=$(fp_starttls 127.0.0.8)
+	[ -n "$got" ] && break
+	sleep 0.5
+done
+is "$got" "$(fp_file "$cert")" "and STARTTLS through the restarted postscreen works"
 
 # tlswardd stopped: postscreen says 454 and goes on in plaintext
 daemon_stop

@@ -9,10 +9,12 @@ Modes:
                   "EHLO client.test"; with flag 4 the context list is read
                   and printed as name=value lines; the plaintext line is
                   answered "250 hello"; prints what the TLS client got.
-  raw HEX         greeting, then the bytes HEX as the request; prints
-                  "status N" or "closed".
+  raw HEX         greeting, then the bytes HEX as the request and the
+                  end of our output (shutdown); prints "status N" or
+                  "closed".
   status FLAGS    greeting and a request with FLAGS; prints "status N".
-Prints "greeting ok" first when the greeting is exactly Postfix's.
+Prints "greeting ok" first when the greeting is exactly Postfix's. With
+PFC_CERT and PFC_KEY set, the TLS client presents that certificate.
 """
 import os
 import socket
@@ -69,6 +71,8 @@ def tls_client(port, out):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
+    if os.environ.get("PFC_CERT"):     # a client certificate
+        ctx.load_cert_chain(os.environ["PFC_CERT"], os.environ["PFC_KEY"])
     try:
         raw = socket.create_connection(("127.0.0.1", port), timeout=15)
         t = ctx.wrap_socket(raw, server_hostname="localhost")
@@ -123,6 +127,8 @@ def main():
     s = connect(path)
     s.sendall(bytes.fromhex(sys.argv[3]) if mode == "raw" else
               request(int(sys.argv[3])))
+    if mode == "raw":
+        s.shutdown(socket.SHUT_WR)
     try:
         st, _ = read_list(s)
     except OSError:

@@ -1,13 +1,13 @@
 #!/bin/sh
 # t/98-pfproto-fuzz.t - builds the libFuzzer target for the tlsproxy(8)
-# protocol codec (t/fuzz/fuzz_pfproto.c + daemon/pfattr.c and
-# daemon/pfproto.c) with clang and runs it for a bounded time
+# protocol codec (t/fuzz/fuzz_pfproto.c + daemon/worker/pfattr.c and
+# daemon/worker/pfproto.c) with clang and runs it for a bounded time
 # (FUZZ_SECONDS, default 20) from postscreen's request and lists like
 # it. Skipped without clang or libFuzzer.
 . "$TOP_SRCDIR/t/lib.sh"
 . "$TOP_SRCDIR/t/lib-fuzz.sh"
 tap_setup
-D=$TOP_SRCDIR/daemon
+D=$TOP_SRCDIR/daemon/worker
 fuzz_build fuzz_pfproto -I"$D" -I"$TOP_SRCDIR/common" \
     "$TOP_SRCDIR/t/fuzz/fuzz_pfproto.c" "$D/pfattr.c" "$D/pfproto.c" \
     "$TOP_SRCDIR/common/util.c" "$TOP_SRCDIR/common/log.c" -lcrypto

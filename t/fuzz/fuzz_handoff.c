@@ -1,6 +1,6 @@
 /*
  * fuzz_handoff.c - libFuzzer target for the hand-off request parser
- * (daemon/control.c): ctl_req_end and ctl_req_parse over any bytes, and
+ * (daemon/worker/control.c): ctl_req_end and ctl_req_parse over any bytes, and
  * the invariants the daemon relies on afterwards.
  *
  * Runs in: a fuzzing build only (clang -fsanitize=fuzzer,address);

@@ -1,6 +1,6 @@
 /*
  * fuzz_pfproto.c - libFuzzer target for the tlsproxy(8) protocol codec
- * (daemon/pfattr.c, daemon/pfproto.c): pfa_scan and pfp_request over any
+ * (daemon/worker/pfattr.c, daemon/worker/pfproto.c): pfa_scan and pfp_request over any
  * bytes, and the invariants the daemon relies on afterwards; every
  * accepted list written back by the writers scans to the same list.
  *

@@ -1,5 +1,5 @@
 /*
- * test_cgroup.c - daemon/cgroup.c: the limit files' syntax (cgroup v2
+ * test_cgroup.c - daemon/worker/cgroup.c: the limit files' syntax (cgroup v2
  * memory.max and cpu.max, v1 memory.limit_in_bytes and the CFS quota),
  * reading them from fixture trees laid out as a container, a systemd
  * unit and a v1 host see them (the smallest limit of the cgroup and its

@@ -1,5 +1,5 @@
 /*
- * test_control.c - the hand-off protocol pieces of daemon/control.c:
+ * test_control.c - the hand-off protocol pieces of daemon/worker/control.c:
  * requests (good ones and every class of bad one, with the exact
  * refusal), where a request ends in a stream, the answer and report
  * lines, and the descriptor checks with real sockets: one good socket,

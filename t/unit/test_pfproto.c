@@ -1,6 +1,6 @@
 /*
- * test_pfproto.c - the tlsproxy(8) protocol codec (daemon/pfattr.c,
- * daemon/pfproto.c): the bytes of the greeting and status as postscreen
+ * test_pfproto.c - the tlsproxy(8) protocol codec (daemon/worker/pfattr.c,
+ * daemon/worker/pfproto.c): the bytes of the greeting and status as postscreen
  * expects them, the request postscreen sends (observed transcript), every
  * prefix of it incomplete, and the malformed ones refused with a reason.
  *

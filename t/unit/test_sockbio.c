@@ -1,5 +1,5 @@
 /*
- * test_sockbio.c - daemon/sockbio.c on real sockets (a socketpair): what
+ * test_sockbio.c - daemon/worker/sockbio.c on real sockets (a socketpair): what
  * is written waits for sockbio_flush and then arrives whole and in
  * order; BIO_flush (OpenSSL's) sends nothing; a full socket makes the
  * flush partial and a write that does not fit a retry, all or nothing;

@@ -26,6 +26,9 @@
 #include "session.h"
 #include "stats.h"
 #include "util.h"
+#include "watchdog.h"
+
+#define ACCEPT_PAUSE_MS	100	/* no descriptors: try again after this */
 
 static struct {
 	pthread_mutex_t	 lock;
@@ -77,8 +80,33 @@ refuse(const struct lset *as, size_t idx, struct pool_job *job)
 	rt_unref(job->rt);
 }
 
-/* Accepts everything pending on listener idx. */
+/* accept(2) failed for want of descriptors or memory: said at most once
+ * a second, with how many were not said; the caller stops accepting for
+ * ACCEPT_PAUSE_MS, or the listener, still readable, would spin. */
 static void
+accept_starved(void)
+{
+	static int64_t warned_ms;
+	static unsigned long quiet;
+	int64_t now = wd_now_ms();
+
+	if (now - warned_ms < 1000) {
+		quiet++;
+		return;
+	}
+	if (quiet > 0)
+		log_warn("acceptor: accept; not accepting for %d ms (%lu more "
+		    "since the last warning)", ACCEPT_PAUSE_MS, quiet);
+	else
+		log_warn("acceptor: accept; not accepting for %d ms",
+		    ACCEPT_PAUSE_MS);
+	warned_ms = now;
+	quiet = 0;
+}
+
+/* Accepts everything pending on listener idx; 1 if it ran out of
+ * descriptors or memory (accept_starved). */
+static int
 accept_some(const struct lset *as, size_t idx)
 {
 	struct pool_job job;
@@ -90,10 +118,15 @@ accept_some(const struct lset *as, size_t idx)
 		fd = accept4(as->fds[idx], (struct sockaddr *)&job.peer,
 		    &job.peerlen, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM) {
+				accept_starved();
+				return 1;
+			}
 			if (errno != EAGAIN && errno != EINTR &&
 			    errno != ECONNABORTED)
 				log_warn("accept");
-			return;
+			return 0;
 		}
 		if (as->rt == NULL || as->svc[idx] < 0) {
 			close(fd);	/* a listener no longer configured */
@@ -106,6 +139,16 @@ accept_some(const struct lset *as, size_t idx)
 		if (pool_submit(&job) < 0)
 			refuse(as, idx, &job);
 	}
+}
+
+/* Stops (on) or resumes polling the listeners of pf for input. */
+static void
+listeners_pause(struct pollfd *pf, size_t n, int on)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		pf[i].events = on ? 0 : POLLIN;
 }
 
 /* The poll set for as, plus the wake-up pipe last. */
@@ -157,21 +200,29 @@ acceptor_thread(void *arg)
 	struct lset *cur = arg;
 	struct pollfd *pf = poll_set(cur);
 	size_t i;
+	int paused = 0, n;
 
 	for (;;) {
-		if (poll(pf, cur->nfds + 1, -1) < 0) {
+		if ((n = poll(pf, cur->nfds + 1, paused ? ACCEPT_PAUSE_MS :
+		    -1)) < 0) {
 			if (errno != EINTR)
 				log_warn("acceptor: poll");
+			continue;
+		}
+		if (n == 0 && paused) {
+			listeners_pause(pf, cur->nfds, paused = 0);
 			continue;
 		}
 		if (pf[cur->nfds].revents != 0) {
 			if (take_next(&cur, &pf))
 				break;
-			continue;	/* pf may be a new array */
+			/* A new array polls everything; the old one resumes. */
+			listeners_pause(pf, cur->nfds, paused = 0);
+			continue;
 		}
-		for (i = 0; i < cur->nfds; i++)
-			if (pf[i].revents != 0)
-				accept_some(cur, i);
+		for (i = 0; i < cur->nfds && !paused; i++)
+			if ((pf[i].revents & POLLIN) && accept_some(cur, i))
+				listeners_pause(pf, cur->nfds, paused = 1);
 	}
 	free(pf);
 	lset_unref(cur);

@@ -162,7 +162,8 @@ null_stdio(int keep_stderr)
 }
 
 /* The starting process: exits 0 once the daemon says it has written its
- * pid file, 1 if the daemon died before that. */
+ * pid file, 1 if the daemon died before that (a pid file it cannot
+ * write is such a death: start-stop-daemon and systemd rely on it). */
 static void __attribute__((noreturn))
 wait_detached(int rfd)
 {
@@ -171,6 +172,9 @@ wait_detached(int rfd)
 
 	while ((n = read(rfd, &c, 1)) < 0 && errno == EINTR)
 		;
+	if (n != 1)
+		log_errorx("the daemon stopped before it was ready (its log "
+		    "says why)");
 	_exit(n == 1 ? 0 : 1);
 }
 
@@ -200,8 +204,8 @@ daemonize(const struct loader *ld, const char *pidfile)
 	null_stdio(!to_syslog);
 	if (to_syslog)
 		log_syslog(ld->g.syslog_ident, ld->g.syslog_facility);
-	if (pidfile != NULL)
-		(void)pidfile_write(pidfile);
+	if (pidfile != NULL && pidfile_write(pidfile) < 0)
+		log_fatalx("not starting: no pid file (tlsproxy_pid_file)");
 	if (write(p[1], "", 1) < 0)
 		log_warn("cannot tell the starting process");
 	close(p[1]);

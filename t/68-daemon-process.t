@@ -17,19 +17,10 @@ services "web 127.0.0.1:0 server 127.0.0.1:$BPORT"
 sed -i "s|^tlsproxy_pid_file =.*|tlsproxy_pid_file = $T/tlswardd.pid|" "$CONF/main.cf"
 echo "syslog_name = tlswardd-t68" >> "$CONF/main.cf"
 
-# stop_bg: SIGTERM the background daemon named by the pid file.
-stop_bg() {
-	_p=$(cat "$T/tlswardd.pid" 2>/dev/null) || return 0
-	kill -TERM "$_p" 2>/dev/null
-	for _i in $(seq 100); do
-		kill -0 "$_p" 2>/dev/null || return 0
-		sleep 0.1
-	done
-	kill -KILL "$_p" 2>/dev/null
-}
+# stop_bg: daemon_stop for the background daemon named by the pid file.
+stop_bg() { DPID=$(cat "$T/tlswardd.pid" 2>/dev/null) && daemon_stop; }
 # fd_links PID: where the process's descriptors point, one a line.
 fd_links() { for f in /proc/"$1"/fd/*; do readlink "$f"; done 2>/dev/null; }
-children() { cat /proc/"$1"/task/*/children 2>/dev/null; }
 
 # 1. foreground: an inherited descriptor does not survive the start.
 exec 7> "$T/inherited.7"
@@ -102,6 +93,14 @@ like "$(cat "$T/nolog.err")" '^tlswardd: warning: no syslog daemon \(/dev/log: N
     "a missing /dev/log is said on stderr"
 like "$(cat "$T/nolog.err")" 'tlswardd: worker [0-9]+ started' "and the log goes on to stderr"
 stop_bg
+
+# 4b. a pid file that cannot be written fails the start, and says so.
+sed -i "s|^tlsproxy_pid_file =.*|tlsproxy_pid_file = $T/no/such/dir/tlswardd.pid|" "$CONF/main.cf"
+in_ns nolog "$TLSWARDD" -c "$CONF" 2> "$T/nopid.err"
+is "$?" 1 "a pid file that cannot be written: the start fails (exit 1)"
+like "$(cat "$T/nopid.err")" 'fatal: not starting: no pid file \(tlsproxy_pid_file\)' "the daemon says why"
+like "$(cat "$T/nopid.err")" 'error: the daemon stopped before it was ready' "and the starting process too"
+sed -i "s|^tlsproxy_pid_file =.*|tlsproxy_pid_file = $T/tlswardd.pid|" "$CONF/main.cf"
 
 # 5. the journal: JOURNAL_STREAM names our stderr, so lines get "<N>".
 : > "$T/journal.err"

@@ -240,6 +240,39 @@ static const char *const hs_reasons[] = {
 };
 #define NREASONS	(sizeof(hs_reasons) / sizeof(hs_reasons[0]))
 
+/* Session endings other than "closed", as the worker names them. */
+static const char *const end_reasons[] = {
+	"handshake_timeout", "connect_timeout", "request_timeout",
+	"idle_timeout", "lifetime", "peer_closed", "tls_error",
+	"connect_failed", "other",
+};
+#define NENDS	(sizeof(end_reasons) / sizeof(end_reasons[0]))
+
+/* "end_idle_timeout" as "idle timeout". */
+static void
+text_words(const char *s)
+{
+	for (; *s != '\0'; s++)
+		putchar(*s == '_' ? ' ' : *s);
+}
+
+/* The endings line: normal ones, then each kind of failure. */
+static void
+text_endings(const struct rec *sv)
+{
+	char key[40];
+	size_t i;
+
+	printf("  endings:     %llu closed; failed:", num(sv, "end_closed"));
+	for (i = 0; i < NENDS; i++) {
+		snprintf(key, sizeof(key), "end_%s", end_reasons[i]);
+		printf("%s", i ? ", " : " ");
+		text_words(end_reasons[i]);
+		printf(" %llu", num(sv, key));
+	}
+	putchar('\n');
+}
+
 static void
 text_duration(unsigned long long s)
 {
@@ -278,7 +311,9 @@ text_service(const struct recs *rs, const struct rec *sv)
 		    "peer_closed") == 0 ? "peer closed" : hs_reasons[i],
 		    num(sv, key));
 	}
-	printf(")\n  bytes:       %llu in, %llu out\n", num(sv, "bytes_in"),
+	printf(")\n");
+	text_endings(sv);
+	printf("  bytes:       %llu in, %llu out\n", num(sv, "bytes_in"),
 	    num(sv, "bytes_out"));
 	for (i = 0; i < rs->n; i++) {
 		const struct rec *c = &rs->v[i];
@@ -371,20 +406,26 @@ json_kv(const char *k, const char *v, int *nth)
 	json_val(v);
 }
 
-/* Every field of r except those starting with skip (or NULL). */
+/* Does key start with one of the prefixes of skip (NULL-terminated, or
+ * NULL)? */
+static int
+json_skip(const char *key, const char *const *skip)
+{
+	for (; skip != NULL && *skip != NULL; skip++)
+		if (strncmp(key, *skip, strlen(*skip)) == 0)
+			return 1;
+	return 0;
+}
+
+/* Every field of r except those skipped. */
 static void
-json_fields(const struct rec *r, const char *skip1, const char *skip2,
-    int *nth)
+json_fields(const struct rec *r, const char *const *skip, int *nth)
 {
 	size_t i;
 
-	for (i = 0; r != NULL && i < r->n; i++) {
-		if ((skip1 != NULL && strncmp(r->key[i], skip1,
-		    strlen(skip1)) == 0) || (skip2 != NULL &&
-		    strncmp(r->key[i], skip2, strlen(skip2)) == 0))
-			continue;
-		json_kv(r->key[i], r->val[i], nth);
-	}
+	for (i = 0; r != NULL && i < r->n; i++)
+		if (!json_skip(r->key[i], skip))
+			json_kv(r->key[i], r->val[i], nth);
 }
 
 static void
@@ -393,19 +434,39 @@ json_object(const char *name, const struct rec *r)
 	int nth = 0;
 
 	printf("  \"%s\": {", name);
-	json_fields(r, NULL, NULL, &nth);
+	json_fields(r, NULL, &nth);
 	printf("},\n");
+}
+
+/* "endings": {"closed": N, "failed": {"handshake_timeout": N, ...}} */
+static void
+json_endings(const struct rec *sv)
+{
+	char key[40];
+	size_t i;
+	int nth = 0;
+
+	printf(", \"endings\": {\"closed\": %llu, \"failed\": {",
+	    num(sv, "end_closed"));
+	for (i = 0; i < NENDS; i++) {
+		snprintf(key, sizeof(key), "end_%s", end_reasons[i]);
+		json_kv(end_reasons[i], get(sv, key)[0] ? get(sv, key) : "0",
+		    &nth);
+	}
+	printf("}}");
 }
 
 static void
 json_service(const struct recs *rs, const struct rec *sv)
 {
+	static const char *const grouped[] = { "hs_", "bytes_", "end_", NULL };
+	static const char *const service_field[] = { "service", NULL };
 	char key[32];
 	size_t i;
 	int nth = 0, certs = 0;
 
 	printf("    {");
-	json_fields(sv, "hs_", "bytes_", &nth);
+	json_fields(sv, grouped, &nth);
 	printf(", \"handshakes\": {\"ok\": %llu, \"failed\": {",
 	    num(sv, "hs_ok"));
 	for (i = 0, nth = 0; i < NREASONS; i++) {
@@ -413,7 +474,9 @@ json_service(const struct recs *rs, const struct rec *sv)
 		json_kv(hs_reasons[i], get(sv, key)[0] ? get(sv, key) : "0",
 		    &nth);
 	}
-	printf("}}, \"bytes\": {\"in\": %llu, \"out\": %llu}, "
+	printf("}}");
+	json_endings(sv);
+	printf(", \"bytes\": {\"in\": %llu, \"out\": %llu}, "
 	    "\"certificates\": [", num(sv, "bytes_in"), num(sv, "bytes_out"));
 	for (i = 0; i < rs->n; i++) {
 		const struct rec *c = &rs->v[i];
@@ -423,7 +486,7 @@ json_service(const struct recs *rs, const struct rec *sv)
 			continue;
 		printf("%s{", certs++ ? ", " : "");
 		nth = 0;
-		json_fields(c, "service", NULL, &nth);
+		json_fields(c, service_field, &nth);
 		printf("}");
 	}
 	printf("]}");

@@ -468,7 +468,7 @@ handoff_serve(struct sess *s, struct relay *r)
 	ho_who(s, &h);
 	/* Request and descriptor: the control service's handshake
 	 * deadline. */
-	wd_arm(&s->wd, s->svc->handshake_ms);
+	wd_arm(&s->wd, s->svc->handshake_ms, WD_REQUEST);
 	if ((len = ho_read_request(s, &h, buf)) < 0)
 		goto out;
 	if ((rc = ho_decide(s, &h, buf, (size_t)len, why, sizeof(why))) !=

@@ -64,6 +64,11 @@ struct esess {
 					 * watchdog's nearest deadline */
 	size_t		 hidx;		/* index in the loop's timer heap */
 	struct evpf	*pf;		/* postfix role: the set-up's state */
+	struct esess	*hq_next;	/* the loop's handshake queue */
+	struct esess	*hq_prev;
+	int		 hq_in;		/* in it */
+	uint32_t	 hq_peer_ev;	/* events recorded while queued */
+	uint32_t	 hq_fwd_ev;
 	int64_t		 ticket_due;	/* a TLS 1.3 ticket waits in r.out
 					 * until then at most, or 0 */
 	size_t		 lingered;	/* bytes dropped in EVS_LINGER */

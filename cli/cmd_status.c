@@ -301,8 +301,10 @@ text_service(const struct recs *rs, const struct rec *sv)
 	}
 	printf("\nservice %s (%s, listen %s)\n", name, get(sv, "role"),
 	    get(sv, "listen"));
-	printf("  sessions:    %llu active, %llu since start, %llu refused\n",
-	    num(sv, "active"), num(sv, "sessions"), num(sv, "refused"));
+	printf("  sessions:    %llu active, %llu since start, %llu refused, "
+	    "%llu over per-source limits\n", num(sv, "active"),
+	    num(sv, "sessions"), num(sv, "refused"),
+	    num(sv, "refused_source"));
 	printf("  handshakes:  %llu ok, %llu failed (", num(sv, "hs_ok"),
 	    failed);
 	for (i = 0; i < NREASONS; i++) {

@@ -44,6 +44,7 @@
 #include "lset.h"
 #include "runtime.h"
 #include "sockbio.h"
+#include "srclim.h"
 #include "stack.h"
 #include "stats.h"
 #include "util.h"
@@ -370,6 +371,33 @@ refuse(const struct lset *ls, size_t idx, int fd,
 	close(fd);
 }
 
+/* Logs (at most once per source per SRCLIM_LOG_MS) and closes a
+ * connection over a per-source limit. */
+static void
+refuse_source(const struct lset *ls, size_t idx, int fd,
+    const struct sockaddr_storage *peer, enum srclim_verdict v,
+    const struct srclim_refusal *r)
+{
+	const struct rt_svc *svc = &ls->rt->svcs[ls->svc[idx]];
+	char text[80], net[64], more[48] = "";
+
+	stats_refused_source(ls->stats[idx]);
+	close(fd);
+	if (!r->log)
+		return;
+	if (r->suppressed > 0)
+		snprintf(more, sizeof(more), " (%lu more not logged)",
+		    r->suppressed);
+	log_warnx("service %s: refused connection from %s: %s %d from %s "
+	    "(tlsproxy_source_%s_limit)%s", svc->name,
+	    sess_addr_text(peer, text, sizeof(text)),
+	    v == SRCLIM_SESSIONS ? "sessions at the limit of" :
+	    "connections this second at the limit of",
+	    v == SRCLIM_SESSIONS ? svc->srclim.sessions : svc->srclim.rate,
+	    cidr_text(&r->net, net, sizeof(net)),
+	    v == SRCLIM_SESSIONS ? "session" : "rate", more);
+}
+
 /* accept(2) failed for want of descriptors or memory: stop accepting for
  * a moment, or the level-triggered listener would spin. */
 static void
@@ -391,6 +419,9 @@ loop_accept(struct loop *L, size_t idx)
 {
 	struct lset *ls = L->ls;
 	struct sockaddr_storage peer;
+	struct srclim_refusal r;
+	struct srclim_ent *src;
+	enum srclim_verdict v;
 	socklen_t plen;
 	struct esess *e;
 	int fd, k;
@@ -408,9 +439,16 @@ loop_accept(struct loop *L, size_t idx)
 				log_warn("event loop: accept");
 			return;
 		}
+		if ((v = srclim_admit(ls->stats[idx],
+		    &ls->rt->svcs[ls->svc[idx]].srclim, &peer, &src, &r)) !=
+		    SRCLIM_OK) {
+			refuse_source(ls, idx, fd, &peer, v, &r);
+			continue;
+		}
 		if (__atomic_add_fetch(&E.active, 1, __ATOMIC_RELAXED) >
 		    __atomic_load_n(&E.max, __ATOMIC_RELAXED)) {
 			__atomic_sub_fetch(&E.active, 1, __ATOMIC_RELAXED);
+			srclim_release(src);
 			refuse(ls, idx, fd, &peer);
 			continue;
 		}
@@ -418,8 +456,10 @@ loop_accept(struct loop *L, size_t idx)
 		    &peer, ls->stats[idx], ls->nodelay[idx]);
 		if (e == NULL) {
 			__atomic_sub_fetch(&E.active, 1, __ATOMIC_RELAXED);
+			srclim_release(src);
 			continue;
 		}
+		e->src = src;
 		e->hidx = NOT_IN_HEAP;
 		heap_push(L, e);
 		if (e->state == EVS_HANDSHAKE)

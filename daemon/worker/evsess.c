@@ -20,6 +20,7 @@
 #include "log.h"
 #include "runtime.h"
 #include "sockbio.h"
+#include "srclim.h"
 #include "stats.h"
 #include "tlsverify.h"
 #include "util.h"
@@ -92,6 +93,7 @@ void
 evs_free(struct esess *e)
 {
 	evpf_free(e->pf);
+	srclim_release(e->src);
 	rt_unref(e->rt);
 	free(e);
 }

@@ -30,6 +30,7 @@
 struct rt;
 struct svc_stats;
 struct evpf;
+struct srclim_ent;
 
 /* What an epoll event's data.ptr points at: the first member of a
  * loop's wake-up handle, a listener handle, or a session's hpeer/hfwd. */
@@ -64,6 +65,7 @@ struct esess {
 					 * watchdog's nearest deadline */
 	size_t		 hidx;		/* index in the loop's timer heap */
 	struct evpf	*pf;		/* postfix role: the set-up's state */
+	struct srclim_ent *src;		/* its per-source count, or NULL */
 	struct esess	*hq_next;	/* the loop's handshake queue */
 	struct esess	*hq_prev;
 	int		 hq_in;		/* in it */
@@ -109,7 +111,8 @@ int64_t		 evs_deadline(const struct esess *e);
  * a waiting session ticket was due (it is sent). */
 int		 evs_expire(struct esess *e);
 
-/* Frees an over session and drops its generation. */
+/* Frees an over session, drops its generation and its per-source
+ * count. */
 void		 evs_free(struct esess *e);
 
 /* For the postfix role's steps (evpf.c), which run inside evs_drive:

@@ -80,6 +80,7 @@ stats_read(const struct svc_stats *st, struct svc_stats *out)
 	out->active = GET(st->active);
 	out->sessions = GET(st->sessions);
 	out->refused = GET(st->refused);
+	out->refused_source = GET(st->refused_source);
 	out->hs_ok = GET(st->hs_ok);
 	for (i = 0; i < STATS_HS_N; i++)
 		out->hs_fail[i] = GET(st->hs_fail[i]);
@@ -94,6 +95,13 @@ stats_refused(struct svc_stats *st)
 {
 	if (st != NULL)
 		ADD(st->refused, 1);
+}
+
+void
+stats_refused_source(struct svc_stats *st)
+{
+	if (st != NULL)
+		ADD(st->refused_source, 1);
 }
 
 void

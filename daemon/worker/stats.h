@@ -65,6 +65,7 @@ struct svc_stats {
 	uint64_t	active;		/* sessions now */
 	uint64_t	sessions;	/* sessions since start */
 	uint64_t	refused;	/* connections refused: pool full */
+	uint64_t	refused_source;	/* ... over a per-source limit */
 	uint64_t	hs_ok;		/* handshakes that passed the level */
 	uint64_t	hs_fail[STATS_HS_N];
 	uint64_t	ends[STATS_END_N];	/* sessions ended, by how */
@@ -80,8 +81,10 @@ struct svc_stats *stats_service(const char *name);
 /* A consistent-enough copy for reporting. */
 void	stats_read(const struct svc_stats *st, struct svc_stats *out);
 
-/* A connection refused before it became a session. */
+/* A connection refused before it became a session: all sessions in use
+ * (stats_refused), or a per-source limit (stats_refused_source). */
 void	stats_refused(struct svc_stats *st);
+void	stats_refused_source(struct svc_stats *st);
 
 /* What one session has counted; lives in the session. */
 struct stats_sess {

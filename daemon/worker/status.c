@@ -166,6 +166,7 @@ report_service(struct buf *b, const struct st_svc *sv)
 	field_u64(b, "active", st.active);
 	field_u64(b, "sessions", st.sessions);
 	field_u64(b, "refused", st.refused);
+	field_u64(b, "refused_source", st.refused_source);
 	field_u64(b, "hs_ok", st.hs_ok);
 	for (k = 0; k < STATS_HS_N; k++) {
 		char name[32];

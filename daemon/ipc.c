@@ -141,7 +141,6 @@ ipc_recv(int sock, struct ipc_msg *m)
 		char		buf[CMSG_SPACE(sizeof(int) * IPC_MAX_FDS)];
 	} cm;
 	ssize_t n;
-	int rc;
 
 	memset(m, 0, sizeof(*m));
 	memset(&mh, 0, sizeof(mh));
@@ -156,7 +155,7 @@ ipc_recv(int sock, struct ipc_msg *m)
 		return n == 0 ? 0 : -1;
 	take_fds(&mh, m);
 	if ((size_t)n < sizeof(h) &&
-	    (rc = recv_all(sock, (char *)&h + n, sizeof(h) - (size_t)n)) != 1)
+	    recv_all(sock, (char *)&h + n, sizeof(h) - (size_t)n) != 1)
 		goto bad;
 	if ((mh.msg_flags & MSG_CTRUNC) || h.len > IPC_MAX_LEN)
 		goto bad;

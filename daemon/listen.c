@@ -119,7 +119,7 @@ listen_unix(const struct svc_addr *a, const struct listen_unix_attr *ua,
 	if (strlen(a->path) >= sizeof(sun.sun_path))
 		return errf(err, errlen, "listen unix:%s: path too long",
 		    a->path);
-	strcpy(sun.sun_path, a->path);
+	memcpy(sun.sun_path, a->path, strlen(a->path) + 1);	/* checked */
 	if (unlink_stale(a->path, err, errlen) < 0)
 		return -1;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

@@ -335,7 +335,7 @@ reload_push(struct sup *s, const struct loader *nl, struct buf *errs)
 		    "the worker: %s", strerror(errno));
 		return -1;
 	}
-	if ((rc = await_msg(s, SUP_READY_TIMEOUT_MS, &m)) != 1) {
+	if (await_msg(s, SUP_READY_TIMEOUT_MS, &m) != 1) {
 		reload_error(errs, "reload: the worker did not answer");
 		return -1;
 	}

@@ -473,7 +473,7 @@ set_sessions(SSL_CTX *ctx, const struct snapshot *s, size_t i,
 	const char *tname = "smtpd_tls_session_cache_timeout";
 	unsigned char sid[EVP_MAX_MD_SIZE];
 	unsigned int n = 0;
-	int tickets;
+	int tickets = 0;
 	long long secs;
 	char why[256];
 

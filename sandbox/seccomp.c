@@ -34,10 +34,10 @@
 #include "util.h"
 
 /* The sanitizer runtime's extra needs are compiled in with it only. */
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define SBX_SANITIZER	1
 #elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
 #define SBX_SANITIZER	1
 #endif
 #endif

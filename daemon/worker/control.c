@@ -462,7 +462,8 @@ put_clean(char *buf, size_t len, size_t *off, const char *s, size_t max)
 {
 	size_t i;
 
-	for (i = 0; s[i] != '\0' && i < max; i++) {
+	/* cppcheck-suppress arrayIndexOutOfBoundsCond ; s ends with NUL */
+	for (i = 0; i < max && s[i] != '\0'; i++) {
 		if (*off + 1 >= len)
 			return -1;
 		buf[(*off)++] = (unsigned char)s[i] >= 0x20 &&

@@ -31,7 +31,7 @@
 static int
 listener_opts(int fd, int role)
 {
-	struct sockaddr_storage ss;
+	struct sockaddr_storage ss = { 0 };
 	socklen_t len = sizeof(ss);
 	int on = 1, defer = LSET_DEFER_ACCEPT_S;
 

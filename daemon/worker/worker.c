@@ -105,7 +105,7 @@ static int
 worker_setup(int ipc, struct ipc_msg *m, char *err, size_t errlen)
 {
 	struct snapshot snap;
-	struct sbx_opts so;
+	struct sbx_opts so = { 0 };
 	struct lset *ls;
 	struct rt *rt;
 	size_t n;

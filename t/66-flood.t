@@ -95,8 +95,8 @@ for _i in $(seq 100); do
 	[ "$now" -le "$limit" ] && break
 	sleep 0.1
 done
-if ldd "$TLSWARDD" 2>/dev/null | grep -q libasan; then
-	skip "the worker gives memory back after bursts" "AddressSanitizer's allocator keeps freed memory in quarantine"
+if ldd "$TLSWARDD" 2>/dev/null | grep -qE "libasan|libtsan"; then
+	skip "the worker gives memory back after bursts" "a sanitizer's allocator keeps freed memory (quarantine, shadow)"
 else
 	ok $(( now <= limit ? 0 : 1 )) "within 10 s the worker is back within 2x its idle size + 16 MiB (idle $idle KiB, now $now KiB)"
 fi

@@ -45,14 +45,25 @@ like "$out" '^sent 15030[0-3]0002020a eof ' \
 
 # The wait for the peer's close is bounded: a client that never closes.
 cat > "$T/hold.py" <<'PY'
+# prints the alert's hex and the seconds until it and the proxy's end of
+# the stream came, then holds the connection open (never closes it)
 import socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
 body = bytes([1, 0, 0, 40, 3, 3]) + bytes(10)
+t0 = time.monotonic()
 s.sendall(bytes([22, 3, 1, 0, len(body)]) + body + bytes([23, 3, 3, 0, 1, 0]))
+got = b""
+while True:
+    d = s.recv(100)
+    if not d:
+        break
+    got += d
+print(got.hex(), "%.1f" % (time.monotonic() - t0))
+sys.stdout.flush()
 time.sleep(4)
 PY
 n0=$(grep -c 'DISCONNECT' "$DLOG")
-python3 "$T/hold.py" "$web" &
+python3 "$T/hold.py" "$web" > "$T/hold.out" &
 hp=$!
 for _i in $(seq 50); do
 	[ "$(grep -c 'DISCONNECT' "$DLOG")" -gt "$n0" ] && break
@@ -62,6 +73,8 @@ last=$(grep 'DISCONNECT' "$DLOG" | tail -n 1)
 is "$(grep -c 'DISCONNECT' "$DLOG")" "$((n0 + 1))" "the session of a client that never closes ends"
 like "$last" 'time=(0\.9|1\.[0-4])[0-9]*s' "after the 1 s linger, before the client gives up ($last)"
 wait $hp
+like "$(cat "$T/hold.out")" '^15030[0-3]0002020a 0\.[0-2]$' \
+    "the alert and the end of the stream come at once, not after the linger ($(cat "$T/hold.out"))"
 
 kill -0 "$DPID"
 ok $? "the daemon still runs"

@@ -302,18 +302,18 @@ linger_wanted(const struct esess *e)
 	    e->r.out != NULL && SSL_get_fd(e->s.ssl) >= 0;
 }
 
-/* After a failure and the delivery of what was decrypted: end now, or
- * first linger (EVS_LINGER). */
+/* After a failure and the delivery of what was decrypted: 1 if the
+ * session lingers (EVS_LINGER, to be run at once), 0 to end now. */
 static int
-fail_end(struct esess *e)
+linger_start(struct esess *e)
 {
 	if (!linger_wanted(e))
-		return evs_end(e, 1);
+		return 0;
 	relay_unhold(&e->r);
 	e->state = EVS_LINGER;
 	wd_arm(&e->s.wd, EVS_LINGER_MS, WD_LINGER);
 	e->ticket_due = 0;
-	return 0;
+	return 1;
 }
 
 /* EVS_LINGER: sends the alert, shuts our side once it is out, then reads
@@ -372,9 +372,11 @@ evs_drive(struct esess *e, int from_fwd, uint32_t events)
 			rc = step_relay(e);
 			break;
 		case EVS_FLUSH:
-			if (relay_flush(&e->r))
-				return fail_end(e);
-			return 0;
+			if (!relay_flush(&e->r))
+				return 0;
+			if (!linger_start(e))
+				return evs_end(e, 1);
+			continue;	/* the alert goes now */
 		case EVS_LINGER:
 			if (step_linger(e) == EV_WAIT)
 				return 0;

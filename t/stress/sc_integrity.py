@@ -36,6 +36,49 @@ HOGS = 2
 before = 0
 
 
+class SockSampler:
+    """Every 0.5 s, `ss -tn` of the established connections to the
+    service and to the backend (send and receive queues): which socket
+    held the data while a transfer stood still."""
+
+    def __init__(self, svc_port, backend_port):
+        import threading
+        self.filt = "( sport = :%d or dport = :%d or sport = :%d )" % (
+            svc_port, backend_port, backend_port)
+        self.samples = []       # (monotonic time, [lines])
+        self.stop_ev = threading.Event()
+        self.th = threading.Thread(target=self._run, daemon=True)
+        self.th.start()
+
+    def _run(self):
+        import subprocess
+        while not self.stop_ev.is_set():
+            try:
+                out = subprocess.run(["ss", "-tnH", "state", "established",
+                                      self.filt], capture_output=True,
+                                     text=True, timeout=5).stdout
+            except (OSError, subprocess.SubprocessError):
+                return
+            self.samples.append((time.monotonic(), out.splitlines()))
+            self.samples = self.samples[-400:]
+            self.stop_ev.wait(0.5)
+
+    def stop(self):
+        self.stop_ev.set()
+        self.th.join(10)
+
+    def around(self, t_from, t_to, base):
+        """Non-empty queues in [t_from, t_to], as text lines."""
+        out = []
+        for t, lines in self.samples:
+            if t_from <= t <= t_to:
+                busy = [" ".join(l.split()[:4]) for l in lines
+                        if l.split()[0:2] != ["0", "0"]]
+                out.append("ss %9.3f recvq sendq local peer: %s" % (
+                    t - base, "; ".join(busy) if busy else "all queues empty"))
+        return out
+
+
 def window_lines(d, r):
     """Without the client's port (tlspeer): the sessions that ended in
     the transfer's time window with fewer than SIZE bytes either way."""
@@ -46,6 +89,9 @@ def window_lines(d, r):
             m = re.search(r"sess=(\d+) ", l)
             out += d.grep(r"sess=%s " % m.group(1)) if m else [(t, l)]
     return out
+
+
+sampler = None     # the phase's SockSampler
 
 
 def explain(d, r):
@@ -61,10 +107,12 @@ def explain(d, r):
     base = d.t0
     ev = ["client: got %d of %d bytes, end=%s, start %.3f, last byte %s, "
           "end %.3f, longest gap between reads %.2f s%s" % (
-              r["got"], SIZE, r["end"], r["t_start"] - base,
+              r["got"], r.get("size", SIZE), r["end"], r["t_start"] - base,
               "%.3f" % (r["t_last"] - base) if r["t_last"] else "-",
               r["t_end"] - base, r["max_gap"],
               "; send: " + r["send_err"] if r["send_err"] else "")]
+    if sampler is not None:
+        ev += sampler.around(r["t_end"] - 4.5, r["t_end"] + 0.5, base)
     if r.get("tcp_after"):
         ev.append("client: right after the error, the socket: %s"
                   % r["tcp_after"])
@@ -112,6 +160,8 @@ def phase(ctx, row, label, runs, nice):
                            "nice", "-n", str(nice)])
     port = d.port_of("echo")
     results, t_run = [], []
+    global sampler
+    sampler = SockSampler(port, echo.port)
     hogs = [sl.attack(ctx.group, "hog", runs * 30 + 60, cpu=CORE)
             for _ in range(HOGS)]
     try:
@@ -135,6 +185,7 @@ def phase(ctx, row, label, runs, nice):
         for h in hogs:
             h.terminate()
             h.wait()
+        sampler.stop()
     sl.poll(lambda: len(d.grep("DISCONNECT")) >= len(results), 10)
     return d, results, t_run
 
@@ -143,10 +194,10 @@ def paused_reader(ctx, d):
     """The mechanism on purpose: one transfer whose client is stopped
     (SIGSTOP, by its pid) for 4 s in the middle; what does it see?"""
     import signal
-    p = sl.attack(ctx.group, "transfer", d.port_of("echo"), SIZE, 999)
+    # 32 MiB: more than the socket buffers on the way can hold
+    p = sl.attack(ctx.group, "transfer", d.port_of("echo"), 4 * SIZE, 999)
     sl.poll(lambda: len(d.grep("service=echo: .*established")) >
             before, 10, 0.01)
-    time.sleep(0.05)
     os.kill(p.pid, signal.SIGSTOP)
     time.sleep(4)
     os.kill(p.pid, signal.SIGCONT)
@@ -172,7 +223,7 @@ def run(ctx):
             kind, why, ev = explain(d, r)
             row.note("reproduction, client stopped 4 s mid-transfer: %s (%s)"
                      "\n%s" % (kind, why, "\n".join(ev)))
-            row.check(not r.get("ok") and kind == "idle-timeout",
+            row.check(kind == "idle-timeout",
                       "a client stopped 4 s is ended by the idle timeout "
                       "and recognised as such")
         for r in results:

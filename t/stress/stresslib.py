@@ -486,7 +486,7 @@ def echo_transfer(port, size, seed, timeout=120, threads=False):
     data = hashlib.shake_256(b"%d" % seed).digest(size)
     r = {"ok": False, "got": 0, "sha_ok": False, "end": "", "port": None,
          "t_start": time.monotonic(), "t_last": None, "max_gap": 0.0,
-         "send_err": "", "sent": 0}
+         "send_err": "", "sent": 0, "size": size}
     try:
         raw = socket.create_connection(("127.0.0.1", port), timeout)
         r["port"] = raw.getsockname()[1]
@@ -592,7 +592,7 @@ def tlspeer_transfer(tlspeer, tmp, port, size, seed, timeout=120):
     with open(fin, "wb") as f:
         f.write(data)
     r = {"t_start": time.monotonic(), "port": None, "t_last": None,
-         "max_gap": 0.0, "send_err": "", "sent": size}
+         "max_gap": 0.0, "send_err": "", "sent": size, "size": size}
     with open(fin, "rb") as i, open(fout, "wb") as o:
         p = subprocess.run([tlspeer, "-c", "127.0.0.1:%d" % port, "-t",
                             str(timeout)], stdin=i, stdout=o,

@@ -15,8 +15,12 @@ thread on one SSL object (what a naive test client does).
 Every transfer that comes back short is matched with its session's log
 lines (by the client's port) and with the client's own timeline (last
 byte received, longest gap between two reads).
-Asserts: no transfer is short without a logged reason that its timeline
-explains: a short transfer passes only as a legitimate idle timeout (the
+Asserts: no transfer is short without a logged reason; no session is
+ended by its idle timeout while data waited in the daemon (DAEMON-STALL:
+ss(8) shows a backend socket of the daemon holding the same unread
+bytes for the 2.5 s before the timeout, nothing queued towards the
+client, and the socket gone with the session). Otherwise a short
+transfer passes only as a legitimate idle timeout (the
 log says "idle timeout" and the client saw nothing move for >= 2.5 s)
 or
 as a client artefact (the client library reported EOF while its TCP
@@ -32,7 +36,7 @@ import stresslib as sl
 SIZE = 8 * 1024 * 1024
 PAR = 4
 CORE = 0
-HOGS = 2
+HOGS = 2        # the default of --integrity-hogs
 before = 0
 
 
@@ -43,6 +47,7 @@ class SockSampler:
 
     def __init__(self, svc_port, backend_port):
         import threading
+        self.svc_port, self.backend_port = svc_port, backend_port
         self.filt = "( sport = :%d or dport = :%d or sport = :%d )" % (
             svc_port, backend_port, backend_port)
         self.samples = []       # (monotonic time, [lines])
@@ -67,6 +72,21 @@ class SockSampler:
         self.stop_ev.set()
         self.th.join(10)
 
+    def rows(self, t_from, t_to):
+        """[(time, [(recvq, sendq, local port, peer port)])] in the window."""
+        out = []
+        for t, lines in self.samples:
+            if t_from <= t <= t_to:
+                rs = []
+                for l in lines:
+                    f = l.split()
+                    if len(f) >= 4:
+                        rs.append((int(f[0]), int(f[1]),
+                                   int(f[2].rsplit(":", 1)[1]),
+                                   int(f[3].rsplit(":", 1)[1])))
+                out.append((t, rs))
+        return out
+
     def around(self, t_from, t_to, base):
         """Non-empty queues in [t_from, t_to], as text lines."""
         out = []
@@ -79,10 +99,52 @@ class SockSampler:
         return out
 
 
+def daemon_stall(d, lines):
+    """Was the session stuck with data waiting in the daemon? At an idle
+    timeout logged at T: in every ss sample of [T-2.5 s, T-0.3 s], some
+    daemon-side backend socket holds the same non-empty receive queue
+    (unread by the daemon) and vanishes once the session is over, while
+    the daemon's socket to this client has nothing queued to send (so no
+    client backpressure explains it). Returns evidence text or None."""
+    if sampler is None:
+        return None
+    idle = [t for t, l in lines if l.endswith(": idle timeout")]
+    est = [l for _, l in lines if "established from" in l]
+    if not idle or not est:
+        return None
+    m = re.search(r"from \[127\.0\.0\.1\]:(\d+)", est[0])
+    cport = int(m.group(1)) if m else None
+    T = d.t0 + idle[0]
+    win = sampler.rows(T - 2.5, T - 0.3)
+    after = sampler.rows(T + 0.2, T + 1.5)
+    if len(win) < 2:
+        return None
+    bp, sp = sampler.backend_port, sampler.svc_port
+    for _, rs in win:
+        for rq, sq, lp, pp in rs:
+            if lp == sp and pp == cport and sq > 0:
+                return None         # the client is not reading: backpressure
+    cands = None
+    for _, rs in win:
+        here = {(lp, rq) for rq, sq, lp, pp in rs if pp == bp and rq > 0}
+        cands = here if cands is None else cands & here
+    gone = {lp for _, rs in after for rq, sq, lp, pp in rs if pp == bp}
+    stuck = [(lp, rq) for lp, rq in (cands or ()) if lp not in gone]
+    if not stuck:
+        return None
+    return ("daemon stall: for %.1f s before the idle timeout the daemon's "
+            "backend socket(s) %s held unread data (receive queue %s bytes, "
+            "unchanged) while nothing was queued towards the client (port "
+            "%s): data waited in the daemon and was not relayed" % (
+                win[-1][0] - win[0][0], [lp for lp, _ in stuck],
+                [rq for _, rq in stuck], cport))
+
+
 def window_lines(d, r):
     """Without the client's port (tlspeer): the sessions that ended in
     the transfer's time window with fewer than SIZE bytes either way."""
-    a, b = r["t_start"] - d.t0 - 0.5, r["t_end"] - d.t0 + 1
+    a, b = r["t_start"] - d.t0 - 0.5, r["t_end"] - d.t0 + 5   # a starved
+    # daemon may write its DISCONNECT line seconds after the close_notify
     out = []
     for t, l in d.grep(r"DISCONNECT .* in=\d+ out=\d+"):
         if a <= t <= b and ("in=%d out=%d" % (SIZE, SIZE)) not in l:
@@ -119,6 +181,10 @@ def explain(d, r):
     ev += ["log %9.3f %s" % (t, l.split("tlswardd: ", 1)[-1])
            for t, l in lines]
     stall = (r["t_end"] - (r["t_last"] or r["t_start"]))
+    st = daemon_stall(d, lines)
+    if st:
+        ev.insert(1, st)
+        return "DAEMON-STALL", why, ev
     if why and "idle timeout" in why and (max(stall, r["max_gap"]) >= 2.5
                                           or not r["t_last"]):
         return "idle-timeout", why, ev
@@ -163,7 +229,7 @@ def phase(ctx, row, label, runs, nice):
     global sampler
     sampler = SockSampler(port, echo.port)
     hogs = [sl.attack(ctx.group, "hog", runs * 30 + 60, cpu=CORE)
-            for _ in range(HOGS)]
+            for _ in range(ctx.opts.integrity_hogs)]
     try:
         for i in range(runs):
             t0 = time.monotonic()
@@ -208,13 +274,14 @@ def run(ctx):
     runs = ctx.opts.integrity_runs or (6 if ctx.quick else 30)
     na = runs // 2
     row = sl.Row("integrity", "%d runs x %d x 8 MiB, 1 core + %d hogs"
-                 % (runs, PAR, HOGS))
+                 % (runs, PAR, ctx.opts.integrity_hogs))
     all_results, t_all, kinds, per_kind = [], [], {}, {}
     ends = {}
-    for label, n, nice in (("nice0", na, 0), ("nice15", runs - na, 15)):
+    hi = ctx.opts.integrity_nice
+    for label, n, nice in (("nice0", na, 0), ("nice%d" % hi, runs - na, hi)):
         d, results, t_run = phase(ctx, row, label, n, nice)
         extra = []
-        if label == "nice15":
+        if nice:
             global before
             before = len(d.grep("service=echo: .*established"))
             r = paused_reader(ctx, d)
@@ -256,11 +323,15 @@ def run(ctx):
     row.note("logged session ends other than DISCONNECT (all phases, the "
              "paused reader included): %s" % (ends or "none"))
     row.legit({"n": len(all_results), "ok": intact, "p50": None, "p99": None})
-    row.attackers = "%d intact, %d idle-timeout, %d client-artefact, " \
-        "%d LOSS" % (intact, kinds.get("idle-timeout", 0),
-                     kinds.get("client-artefact", 0), kinds.get("LOSS", 0))
+    row.attackers = "%d intact, %d idle-timeout, %d daemon-stall, " \
+        "%d client-artefact, %d LOSS" % (
+            intact, kinds.get("idle-timeout", 0), kinds.get("DAEMON-STALL", 0),
+            kinds.get("client-artefact", 0), kinds.get("LOSS", 0))
     row.note("intact per client kind: %s" % ", ".join(
         "%s %d/%d" % (k, v[1], v[0]) for k, v in per_kind.items()))
     row.check(kinds.get("LOSS", 0) == 0, "no short transfer without a "
-              "legitimate, logged reason (%d)" % kinds.get("LOSS", 0))
+              "logged reason (%d)" % kinds.get("LOSS", 0))
+    row.check(kinds.get("DAEMON-STALL", 0) == 0, "no session idle-timed "
+              "out while data waited in the daemon (%d)"
+              % kinds.get("DAEMON-STALL", 0))
     return row

@@ -25,6 +25,7 @@ import selectors
 import socket
 import ssl
 import sys
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

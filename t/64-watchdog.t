@@ -127,8 +127,8 @@ like "$log" 'service=flood: \[127\.0\.0\.1\]:[0-9]+: idle timeout' \
 like "$log" 'service=life: \[127\.0\.0\.1\]:[0-9]+: session lifetime exceeded' \
     "the session lifetime is logged"
 wait_log 'service=hole: .*DISCONNECT' 5
-like "$(cat "$DLOG")" "service=hole: \\[127\\.0\\.0\\.1\\]:[0-9]+: connect timeout to 127\\.0\\.0\\.1:$BHPORT" \
-    "a forward target that never answers: connect timeout, with the target"
+like "$(cat "$DLOG")" "service=hole: \\[127\\.0\\.0\\.1\\]:[0-9]+: connect to 127\\.0\\.0\\.1:$BHPORT: timed out" \
+    "a forward target that never answers: the connect timed out, with the target"
 like "$(grep 'service=hole: .*DISCONNECT' "$DLOG")" 'time=2\.[0-4][0-9]*s' \
     "after the 2 s handshake timeout"
 wait $p5

@@ -128,7 +128,7 @@ void
 sess_timeout(struct sess *s, enum wd_kind kind)
 {
 	if (kind == WD_CONNECT && s->svc->fwd_text != NULL)
-		snprintf(s->why, sizeof(s->why), "connect timeout to %s",
+		snprintf(s->why, sizeof(s->why), "connect to %s: timed out",
 		    s->svc->fwd_text);
 	else
 		snprintf(s->why, sizeof(s->why), "%s", wd_text(kind));

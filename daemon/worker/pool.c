@@ -29,7 +29,9 @@ static struct {
 	struct pool_job	*ring;		/* capacity POOL_QUEUE_MAX lazily */
 	size_t		 cap, head, count;
 	int		 min, max, limit;
-	int		 threads, idle, busy;
+	int		 threads;	/* alive: starting, idle or busy */
+	int		 starting;	/* created, not yet waiting for work */
+	int		 idle, busy;
 	uint64_t	 served, refused;
 } P = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
@@ -67,6 +69,7 @@ pool_thread(void *arg)
 
 	stack_mark();
 	pthread_mutex_lock(&P.lock);
+	P.starting--;
 	while (take_job(&job) == 0) {
 		P.busy++;
 		pthread_mutex_unlock(&P.lock);
@@ -101,7 +104,19 @@ spawn(void)
 		return -1;
 	}
 	P.threads++;
+	P.starting++;
 	return 0;
+}
+
+/* Jobs that no thread will take without waiting: the ring holds, first,
+ * the jobs of idle and starting threads (each of those takes one).
+ * Called with the lock held. */
+static size_t
+waiting(void)
+{
+	size_t ready = (size_t)P.idle + (size_t)P.starting;
+
+	return P.count > ready ? P.count - ready : 0;
 }
 
 int
@@ -166,9 +181,9 @@ pool_submit(const struct pool_job *job)
 	int rc = 0;
 
 	pthread_mutex_lock(&P.lock);
-	/* A job waits in the queue only while every thread is busy. */
-	if ((size_t)P.count >= (size_t)P.idle + (size_t)P.limit &&
-	    P.threads >= P.max) {
+	/* A job waits in the queue only while every thread is busy: a
+	 * thread still starting is as good as an idle one. */
+	if (waiting() >= (size_t)P.limit && P.threads >= P.max) {
 		P.refused++;
 		rc = -1;
 	} else {
@@ -181,7 +196,7 @@ pool_submit(const struct pool_job *job)
 		} else {
 			P.ring[(P.head + P.count) % P.cap] = *job;
 			P.count++;
-			if ((size_t)P.idle < P.count && P.threads < P.max)
+			if (waiting() > 0 && P.threads < P.max)
 				(void)spawn();
 			pthread_cond_signal(&P.work);
 		}
@@ -198,7 +213,8 @@ pool_stats(struct pool_stats *st)
 	st->busy = P.busy;
 	st->idle = P.idle;
 	st->max = P.max;
-	st->queued = (int)P.count;
+	st->starting = P.starting;
+	st->queued = (int)waiting();
 	st->queue_limit = P.limit;
 	st->served = P.served;
 	st->refused = P.refused;

@@ -36,10 +36,13 @@ typedef void pool_fn(struct pool_job *job);
 
 struct pool_stats {
 	int		threads;	/* alive */
+	int		starting;	/* created, not yet running */
 	int		busy;		/* serving a job */
 	int		idle;		/* waiting for work */
 	int		max;		/* tlsproxy_max_threads */
-	int		queued;		/* jobs not yet picked up */
+	int		queued;		/* jobs waiting for a busy thread
+					 * (not those an idle or starting
+					 * thread is about to take) */
 	int		queue_limit;	/* tlsproxy_queue_limit */
 	uint64_t	served;		/* jobs finished */
 	uint64_t	refused;	/* jobs refused: queue full */
@@ -52,8 +55,10 @@ int	pool_start(pool_fn *fn, int min_threads, int max_threads,
 /* New limits (reload); threads above the maximum retire when idle. */
 void	pool_limits(int min_threads, int max_threads, int queue_limit);
 
-/* Queues a job (a thread is started if none is idle and the maximum is
- * not reached). -1 if the queue is full: the caller still owns the job. */
+/* Queues a job (a thread is started if no idle or starting thread is
+ * left for it and the maximum is not reached). -1 if every thread is
+ * busy and tlsproxy_queue_limit jobs already wait for one: the caller
+ * still owns the job. */
 int	pool_submit(const struct pool_job *job);
 
 void	pool_stats(struct pool_stats *st);

@@ -54,7 +54,7 @@ ok $(( (s1 - s0) < hz ? 0 : 1 )) "nor does the supervisor ($((s1 - s0)) ticks in
 n=$(grep -c 'acceptor: accept; not accepting for' "$DLOG")
 like "$(grep 'acceptor: accept' "$DLOG" | head -n 1)" 'Too many open files' "the starvation is logged with its reason"
 ok $(( n >= 1 && n <= 8 ? 0 : 1 )) "about once a second ($n lines)"
-like "$(cat "$DLOG")" 'more since the last warning\)' "with a count of what was not repeated"
+like "$(cat "$DLOG")" 'more suppressed\)' "with a count of what was not repeated"
 : > "$T/release"
 wait "$hp"
 sleep 1

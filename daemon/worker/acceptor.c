@@ -52,16 +52,17 @@ acceptor_init(char *err, size_t errlen)
 	return 0;
 }
 
-/* Logs and closes a connection the pool cannot take. */
+/* Logs (rate-limited) and closes a connection the pool cannot take. */
 static void
 refuse(const struct lset *as, size_t idx, struct pool_job *job)
 {
+	static struct log_limit lim = LOG_LIMIT_INIT;
 	struct pool_stats st;
 	char peer[80];
 
 	pool_stats(&st);
 	stats_refused(as->stats[idx]);
-	log_warnx("service %s: refused connection from %s: all %d session "
+	log_warnx_limited(&lim, "service %s: refused connection from %s: all %d session "
 	    "threads busy and %d queued", as->rt->svcs[job->svc].name,
 	    sess_addr_text(&job->peer, peer, sizeof(peer)), st.threads,
 	    st.queued);
@@ -80,35 +81,14 @@ refuse(const struct lset *as, size_t idx, struct pool_job *job)
 	rt_unref(job->rt);
 }
 
-/* accept(2) failed for want of descriptors or memory: said at most once
- * a second, with how many were not said; the caller stops accepting for
- * ACCEPT_PAUSE_MS, or the listener, still readable, would spin. */
-static void
-accept_starved(void)
-{
-	static int64_t warned_ms;
-	static unsigned long quiet;
-	int64_t now = wd_now_ms();
-
-	if (now - warned_ms < 1000) {
-		quiet++;
-		return;
-	}
-	if (quiet > 0)
-		log_warn("acceptor: accept; not accepting for %d ms (%lu more "
-		    "since the last warning)", ACCEPT_PAUSE_MS, quiet);
-	else
-		log_warn("acceptor: accept; not accepting for %d ms",
-		    ACCEPT_PAUSE_MS);
-	warned_ms = now;
-	quiet = 0;
-}
-
 /* Accepts everything pending on listener idx; 1 if it ran out of
- * descriptors or memory (accept_starved). */
+ * descriptors or memory: the caller stops accepting for ACCEPT_PAUSE_MS,
+ * or the listener, still readable, would spin. */
 static int
 accept_some(const struct lset *as, size_t idx)
 {
+	static struct log_limit starved = LOG_LIMIT_INIT, failed =
+	    LOG_LIMIT_INIT;
 	struct pool_job job;
 	int fd;
 
@@ -120,12 +100,13 @@ accept_some(const struct lset *as, size_t idx)
 		if (fd < 0) {
 			if (errno == EMFILE || errno == ENFILE ||
 			    errno == ENOBUFS || errno == ENOMEM) {
-				accept_starved();
+				log_warn_limited(&starved, "acceptor: accept; "
+				    "not accepting for %d ms", ACCEPT_PAUSE_MS);
 				return 1;
 			}
 			if (errno != EAGAIN && errno != EINTR &&
 			    errno != ECONNABORTED)
-				log_warn("accept");
+				log_warn_limited(&failed, "acceptor: accept");
 			return 0;
 		}
 		if (as->rt == NULL || as->svc[idx] < 0) {
@@ -199,6 +180,7 @@ acceptor_thread(void *arg)
 {
 	struct lset *cur = arg;
 	struct pollfd *pf = poll_set(cur);
+	static struct log_limit lim = LOG_LIMIT_INIT;
 	size_t i;
 	int paused = 0, n;
 
@@ -206,7 +188,7 @@ acceptor_thread(void *arg)
 		if ((n = poll(pf, cur->nfds + 1, paused ? ACCEPT_PAUSE_MS :
 		    -1)) < 0) {
 			if (errno != EINTR)
-				log_warn("acceptor: poll");
+				log_warn_limited(&lim, "acceptor: poll");
 			continue;
 		}
 		if (n == 0 && paused) {

@@ -60,7 +60,6 @@ struct loop {
 	int		 listening;	/* ls's listeners are in epfd */
 	unsigned	 gen;		/* the E.gen taken */
 	int64_t		 resume_ms;	/* paused (EMFILE) until, or 0 */
-	int64_t		 warned_ms;	/* last EMFILE warning */
 	struct esess	**heap;		/* min-heap on due */
 	size_t		 nheap, capheap;
 	struct esess	**dead;		/* over in this batch: free after */
@@ -249,16 +248,18 @@ loop_listen(struct loop *L, int on)
 	L->listening = on;
 }
 
-/* Logs and closes a connection over the session limit. */
+/* Logs (rate-limited: a flood repeats it at will) and closes a
+ * connection over the session limit. */
 static void
 refuse(const struct lset *ls, size_t idx, int fd,
     const struct sockaddr_storage *peer)
 {
+	static struct log_limit lim = LOG_LIMIT_INIT;
 	char text[80];
 
 	__atomic_add_fetch(&E.refused, 1, __ATOMIC_RELAXED);
 	stats_refused(ls->stats[idx]);
-	log_warnx("service %s: refused connection from %s: all %d sessions "
+	log_warnx_limited(&lim, "service %s: refused connection from %s: all %d sessions "
 	    "in use", ls->rt->svcs[ls->svc[idx]].name,
 	    sess_addr_text(peer, text, sizeof(text)),
 	    __atomic_load_n(&E.max, __ATOMIC_RELAXED));
@@ -270,15 +271,12 @@ refuse(const struct lset *ls, size_t idx, int fd,
 static void
 loop_pause(struct loop *L)
 {
-	int64_t now = wd_now_ms();
+	static struct log_limit lim = LOG_LIMIT_INIT;
 
-	if (now - L->warned_ms >= 1000) {
-		log_warn("event loop: accept; not accepting for %d ms",
-		    EVLOOP_PAUSE_MS);
-		L->warned_ms = now;
-	}
+	log_warn_limited(&lim, "event loop: accept; not accepting for %d ms",
+	    EVLOOP_PAUSE_MS);
 	loop_listen(L, 0);
-	L->resume_ms = now + EVLOOP_PAUSE_MS;
+	L->resume_ms = wd_now_ms() + EVLOOP_PAUSE_MS;
 }
 
 static void
@@ -287,6 +285,7 @@ loop_accept(struct loop *L, size_t idx)
 	struct lset *ls = L->ls;
 	struct sockaddr_storage peer;
 	socklen_t plen;
+	static struct log_limit lim = LOG_LIMIT_INIT;
 	struct esess *e;
 	int fd, k;
 
@@ -300,7 +299,7 @@ loop_accept(struct loop *L, size_t idx)
 				loop_pause(L);
 			else if (errno != EAGAIN && errno != EINTR &&
 			    errno != ECONNABORTED)
-				log_warn("event loop: accept");
+				log_warn_limited(&lim, "event loop: accept");
 			return;
 		}
 		if (__atomic_add_fetch(&E.active, 1, __ATOMIC_RELAXED) >
@@ -381,6 +380,7 @@ loop_main(void *arg)
 {
 	struct loop *L = arg;
 	struct epoll_event ev[EVLOOP_BATCH];
+	static struct log_limit lim = LOG_LIMIT_INIT;
 	struct evh *h;
 	int i, n, woken;
 
@@ -389,7 +389,7 @@ loop_main(void *arg)
 		log_batch_flush();
 		n = epoll_wait(L->epfd, ev, EVLOOP_BATCH, loop_timeout(L));
 		if (n < 0 && errno != EINTR)
-			log_warn("event loop: epoll_wait");
+			log_warn_limited(&lim, "event loop: epoll_wait");
 		/* A new listener set is taken after the batch: listener
 		 * events of this batch point into the current one. */
 		woken = 0;

@@ -88,6 +88,7 @@ pool_thread(void *arg)
 static int
 spawn(void)
 {
+	static struct log_limit lim = LOG_LIMIT_INIT;
 	pthread_attr_t attr;
 	pthread_t t;
 	int rc;
@@ -99,7 +100,7 @@ spawn(void)
 	pthread_attr_destroy(&attr);
 	if (rc != 0) {
 		errno = rc;
-		log_warn("cannot start a session thread (%d running)",
+		log_warn_limited(&lim, "cannot start a session thread (%d running)",
 		    P.threads);
 		return -1;
 	}

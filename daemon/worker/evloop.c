@@ -79,7 +79,9 @@ static struct {
 	int		 mem_cap;	/* the cgroup memory limit's, or 0 */
 	struct cg_limits cg;		/* read before the sandbox */
 	int		 max;		/* effective limit (atomic) */
-	int		 active;	/* sessions now (atomic) */
+	int		 active;	/* sessions now, hand-offs too
+					 * (atomic) */
+	int		 handoffs;	/* of which hand-offs (atomic) */
 	uint64_t	 refused;	/* (atomic) */
 } E = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
@@ -552,16 +554,49 @@ evloop_stop_accepting(void)
 	evloop_set(NULL, __atomic_load_n(&E.max, __ATOMIC_RELAXED));
 }
 
+/* Sessions on the loops (the pool counts its own). */
+static int
+loop_sessions(void)
+{
+	return __atomic_load_n(&E.active, __ATOMIC_RELAXED) -
+	    __atomic_load_n(&E.handoffs, __ATOMIC_RELAXED);
+}
+
 int
 evloop_wait_idle(int64_t deadline_ms)
 {
 	struct timespec ts = { 0, 20 * 1000000 };
 	int n;
 
-	while ((n = __atomic_load_n(&E.active, __ATOMIC_RELAXED)) > 0 &&
-	    wd_now_ms() < deadline_ms)
+	while ((n = loop_sessions()) > 0 && wd_now_ms() < deadline_ms)
 		nanosleep(&ts, NULL);
 	return n;
+}
+
+int
+evloop_session_take(void)
+{
+	if (__atomic_add_fetch(&E.active, 1, __ATOMIC_RELAXED) >
+	    __atomic_load_n(&E.max, __ATOMIC_RELAXED)) {
+		__atomic_sub_fetch(&E.active, 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&E.refused, 1, __ATOMIC_RELAXED);
+		return -1;
+	}
+	__atomic_add_fetch(&E.handoffs, 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
+void
+evloop_session_put(void)
+{
+	__atomic_sub_fetch(&E.handoffs, 1, __ATOMIC_RELAXED);
+	__atomic_sub_fetch(&E.active, 1, __ATOMIC_RELAXED);
+}
+
+int
+evloop_max_sessions(void)
+{
+	return __atomic_load_n(&E.max, __ATOMIC_RELAXED);
 }
 
 void

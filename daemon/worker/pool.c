@@ -26,7 +26,8 @@ static struct {
 	pthread_cond_t	 work;		/* a job was queued */
 	pthread_cond_t	 quiet;		/* a job finished */
 	pool_fn		*fn;
-	struct pool_job	*ring;		/* capacity POOL_QUEUE_MAX lazily */
+	void		**ring;		/* jobs; capacity grows to
+					 * POOL_QUEUE_MAX */
 	size_t		 cap, head, count;
 	int		 min, max, limit;
 	int		 threads;	/* alive: starting, idle or busy */
@@ -42,7 +43,7 @@ static struct {
 /* Waits for a job; returns 0 with *job, or -1 when this thread should
  * retire. Called with the lock held. */
 static int
-take_job(struct pool_job *job)
+take_job(void **job)
 {
 	struct timespec ts;
 
@@ -65,7 +66,7 @@ take_job(struct pool_job *job)
 static void *
 pool_thread(void *arg)
 {
-	struct pool_job job;
+	void *job;
 
 	stack_mark();
 	pthread_mutex_lock(&P.lock);
@@ -73,7 +74,7 @@ pool_thread(void *arg)
 	while (take_job(&job) == 0) {
 		P.busy++;
 		pthread_mutex_unlock(&P.lock);
-		P.fn(&job);
+		P.fn(job);
 		pthread_mutex_lock(&P.lock);
 		P.busy--;
 		P.served++;
@@ -148,7 +149,7 @@ pool_start(pool_fn *fn, int min_threads, int max_threads, int queue_limit,
 static void
 ring_resize(size_t limit)
 {
-	struct pool_job *ring;
+	void **ring;
 	size_t i;
 
 	if (limit <= P.cap)
@@ -177,7 +178,7 @@ pool_limits(int min_threads, int max_threads, int queue_limit)
 }
 
 int
-pool_submit(const struct pool_job *job)
+pool_submit(void *job)
 {
 	int rc = 0;
 
@@ -195,7 +196,7 @@ pool_submit(const struct pool_job *job)
 			P.refused++;
 			rc = -1;
 		} else {
-			P.ring[(P.head + P.count) % P.cap] = *job;
+			P.ring[(P.head + P.count) % P.cap] = job;
 			P.count++;
 			if (waiting() > 0 && P.threads < P.max)
 				(void)spawn();

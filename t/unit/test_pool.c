@@ -13,7 +13,6 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 #include <time.h>
 
 #include "pool.h"
@@ -70,7 +69,7 @@ release_starts(void)
 }
 
 static void
-serve(struct pool_job *job)
+serve(void *job)
 {
 	(void)job;
 	pthread_mutex_lock(&lock);
@@ -83,11 +82,9 @@ serve(struct pool_job *job)
 static int
 submit(int i)
 {
-	struct pool_job job;
+	static int jobs[32];
 
-	memset(&job, 0, sizeof(job));
-	job.fd = i;
-	return pool_submit(&job);
+	return pool_submit(&jobs[i]);
 }
 
 static void

@@ -1,0 +1,84 @@
+#!/bin/sh
+# t/99-handoff-silent.t - hand-off clients that connect and send nothing
+# hold no session thread: with 600 of them connected (more than
+# tlsproxy_max_threads and tlsproxy_queue_limit together), legitimate
+# hand-offs still complete at once, each within 2 s (they used to queue
+# behind the silent ones' request deadline, or be refused as overloaded);
+# the silent ones are refused at their request deadline with a logged
+# reason, none earlier.
+. "$TOP_SRCDIR/t/lib.sh"
+. "$TOP_SRCDIR/t/lib-daemon.sh"
+tap_setup
+HOC="python3 $TOP_SRCDIR/t/tools/hoclient.py"
+export TOP_SRCDIR
+N=${HANDOFF_SILENT:-600}
+DEADLINE=8
+
+now_ms() { date +%s%3N; }
+
+daemon_setup
+services "handoff unix:handoff.sock control - -o tlsproxy_listen_mode=0600 -o tlsproxy_handshake_timeout=${DEADLINE}s"
+daemon_start || { daemon_log; tap_done; exit 1; }
+s=$CONF/handoff.sock
+
+# N silent clients; each reports what it got and when it was closed
+python3 - "$s" "$N" "$T/silent.ready" "$T/silent.out" <<'PY' &
+import select, socket, sys, time
+path, n = sys.argv[1], int(sys.argv[2])
+conns = []
+for i in range(n):
+    c = socket.socket(socket.AF_UNIX)
+    c.connect(path)
+    conns.append(c)
+t0 = time.monotonic()
+open(sys.argv[3], "w").write("%d\n" % len(conns))
+got = {c: b"" for c in conns}
+closed = {}
+while len(closed) < len(conns) and time.monotonic() - t0 < 60:
+    rd, _, _ = select.select([c for c in conns if c not in closed], [], [], 1)
+    for c in rd:
+        try:
+            d = c.recv(512)
+        except OSError:
+            d = b""
+        if d:
+            got[c] += d
+        else:
+            closed[c] = time.monotonic() - t0
+with open(sys.argv[4], "w") as f:
+    for c in conns:
+        f.write("%r %.1f\n" % (got[c], closed.get(c, -1)))
+PY
+sp=$!
+tap_pid "$sp"
+wait_file "$T/silent.ready" . 30
+is "$(cat "$T/silent.ready")" "$N" "$N silent clients connected"
+sleep 0.5
+
+# legitimate hand-offs, one after another, while the silent ones wait
+worst=0 okn=0
+for i in 1 2 3 4 5; do
+	t0=$(now_ms)
+	out=$(timeout 30 $HOC "$s" sessions 1 2>&1)
+	ms=$(( $(now_ms) - t0 ))
+	[ "$out" = "ok 1/1" ] && okn=$((okn + 1)) || diag "hand-off $i: $out"
+	[ "$ms" -gt "$worst" ] && worst=$ms
+done
+diag "legit hand-offs with $N silent clients: slowest ${worst} ms"
+is "$okn" 5 "five legitimate hand-offs served"
+ok $(( worst < 2000 ? 0 : 1 )) "each within 2 s (slowest ${worst} ms)"
+
+wait "$sp"
+timeouts=$(grep -c "^b'refused timeout no complete request in time.n' " "$T/silent.out")
+is "$timeouts" "$N" "every silent client is refused with timeout"
+early=$(awk -v d=$DEADLINE '$NF < d - 2 { n++ } END { print n + 0 }' "$T/silent.out")
+is "$early" 0 "none before its deadline"
+for i in $(seq 100); do
+	[ "$(grep -c 'refused: timeout: no complete request in time' "$DLOG")" -ge "$N" ] && break
+	sleep 0.1
+done
+is "$(grep -c 'refused: timeout: no complete request in time' "$DLOG")" "$N" \
+    "each is logged with its reason"
+grep -q 'refused connection' "$DLOG" && diag "$(grep 'refused connection' "$DLOG" | head -n 3)"
+daemon_stop
+tap_done

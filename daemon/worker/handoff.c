@@ -543,6 +543,8 @@ handoff_close(struct ho_conn *c)
 void
 handoff_refuse(struct ho_conn *c, enum ctl_refusal r, const char *text)
 {
+	if (r == CTL_OVERLOADED)
+		stats_refused(c->s.st.svc);
 	ho_refuse(&c->s, c->who, r, text);
 	handoff_close(c);
 }

@@ -53,7 +53,8 @@ int		 handoff_read(struct ho_conn *c);
  * closes the connection, frees c. */
 void		 handoff_close(struct ho_conn *c);
 
-/* handoff_close after answering "refused r text" (best effort). */
+/* handoff_close after answering "refused r text" (best effort); an
+ * overloaded refusal counts in the service's refused sessions. */
 void		 handoff_refuse(struct ho_conn *c, enum ctl_refusal r,
 		    const char *text);
 

@@ -103,6 +103,7 @@ node_remove(struct hnode *x)
 void
 horeq_add(struct ho_conn *c)
 {
+	static struct log_limit lim = LOG_LIMIT_INIT;
 	struct hnode *x = xcalloc(1, sizeof(*x));
 	struct epoll_event ev;
 
@@ -113,7 +114,7 @@ horeq_add(struct ho_conn *c)
 	ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
 	ev.data.ptr = x;
 	if (epoll_ctl(H.epfd, EPOLL_CTL_ADD, handoff_fd(c), &ev) < 0) {
-		log_warn("hand-off requests: epoll_ctl");
+		log_warn_limited(&lim, "hand-off requests: epoll_ctl");
 		free(x);
 		handoff_refuse(c, CTL_OVERLOADED, "cannot wait for the "
 		    "request");

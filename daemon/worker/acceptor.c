@@ -1,8 +1,10 @@
 /*
- * acceptor.c - accept loop over the control-role (hand-off) listeners.
+ * acceptor.c - accept loop over the control-role (hand-off) listeners,
+ * and the loop of their request stage (horeq.c).
  *
  * Runs in: the worker, one thread. Holds a reference to the current
- * listener set (lset.h) and polls only its control-role listeners. The
+ * listener set (lset.h) and polls only its control-role listeners, the
+ * request stage's epoll set, and that stage's nearest deadline. The
  * control thread hands a new set over under a lock and wakes the thread
  * through a pipe; the accept path itself takes no lock.
  */
@@ -27,6 +29,8 @@
 #include "watchdog.h"
 
 #define ACCEPT_PAUSE_MS	100	/* no descriptors: try again after this */
+#define ACCEPT_BATCH	64	/* accepts per wake-up: the request stage
+				 * gets its turn during a connect flood */
 
 static struct {
 	pthread_mutex_t	 lock;
@@ -50,7 +54,8 @@ acceptor_init(char *err, size_t errlen)
 	return horeq_init(err, errlen);
 }
 
-/* Accepts everything pending on listener idx; 1 if it ran out of
+/* Accepts up to ACCEPT_BATCH pending connections on listener idx (the
+ * listener stays readable for the rest); 1 if it ran out of
  * descriptors or memory: the caller stops accepting for ACCEPT_PAUSE_MS,
  * or the listener, still readable, would spin. */
 static int
@@ -61,9 +66,9 @@ accept_some(const struct lset *as, size_t idx)
 	struct sockaddr_storage peer;
 	struct ho_conn *c;
 	socklen_t plen;
-	int fd;
+	int fd, k;
 
-	for (;;) {
+	for (k = 0; k < ACCEPT_BATCH; k++) {
 		memset(&peer, 0, sizeof(peer));
 		plen = sizeof(peer);
 		fd = accept4(as->fds[idx], (struct sockaddr *)&peer, &plen,
@@ -89,6 +94,7 @@ accept_some(const struct lset *as, size_t idx)
 		    &peer, as->stats[idx])) != NULL)
 			horeq_add(c);
 	}
+	return 0;
 }
 
 /* Stops (on) or resumes polling the listeners of pf for input. */

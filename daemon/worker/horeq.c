@@ -14,14 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <unistd.h>
 
 #include "handoff.h"
 #include "horeq.h"
 #include "log.h"
 #include "pool.h"
 #include "util.h"
-#include "watchdog.h"
 
 #define HOREQ_BATCH	64	/* events per epoll_wait */
 
@@ -35,7 +33,6 @@ struct hnode {
 static struct {
 	int		 epfd;
 	struct hnode	*head, *tail;	/* earliest deadline first */
-	size_t		 n;
 } H = { .epfd = -1 };
 
 int
@@ -50,12 +47,6 @@ int
 horeq_fd(void)
 {
 	return H.epfd;
-}
-
-size_t
-horeq_count(void)
-{
-	return H.n;
 }
 
 /* Into the list at its deadline's place: from the tail, since deadlines
@@ -77,7 +68,6 @@ list_insert(struct hnode *x)
 		p->next = x;
 	else
 		H.head = x;
-	H.n++;
 }
 
 /* Out of the list and the epoll set; frees x and returns its c. */
@@ -94,7 +84,6 @@ node_remove(struct hnode *x)
 		x->next->prev = x->prev;
 	else
 		H.tail = x->prev;
-	H.n--;
 	(void)epoll_ctl(H.epfd, EPOLL_CTL_DEL, handoff_fd(c), NULL);
 	free(x);
 	return c;

@@ -45,7 +45,4 @@ int	horeq_timeout_ms(int64_t now_ms);
  * worker stops accepting). */
 void	horeq_clear(const char *why);
 
-/* Connections waiting now. */
-size_t	horeq_count(void);
-
 #endif

@@ -4,8 +4,9 @@
 # tlsproxy_max_threads and tlsproxy_queue_limit together), legitimate
 # hand-offs still complete at once, each within 2 s (they used to queue
 # behind the silent ones' request deadline, or be refused as overloaded);
-# the silent ones are refused at their request deadline with a logged
-# reason, none earlier.
+# no pool thread is busy with them, though they count as sessions; they
+# are refused at their request deadline with a logged reason, none
+# earlier.
 . "$TOP_SRCDIR/t/lib.sh"
 . "$TOP_SRCDIR/t/lib-daemon.sh"
 tap_setup
@@ -78,6 +79,12 @@ worst=$(echo "$last" | awk '$1 == "ok" { print $3 }')
 diag "legit hand-offs with $N silent clients: slowest ${worst} ms"
 is "$okn" 5 "five legitimate hand-offs served"
 ok $(( worst < 2000 ? 0 : 1 )) "each within 2 s (slowest ${worst} ms)"
+
+st=$(tw status --json | python3 -c 'import json, sys
+d = json.load(sys.stdin)
+print(d["pool"]["busy"], d["events"]["sessions"])')
+is "${st% *}" 0 "no pool thread is busy with a silent client"
+ok $(( ${st#* } >= N ? 0 : 1 )) "the silent clients count as sessions (${st#* })"
 
 wait "$sp"
 timeouts=$(grep -c "^b'refused timeout no complete request in time.n' " "$T/silent.out")

@@ -2,8 +2,9 @@
  * cmd_status.c - "tlsward status": asks the running tlswardd over its
  * admin socket (tlsproxy_admin_socket) and prints per service the
  * sessions, handshake outcomes, bytes and certificates, and the pool;
- * --json for machines. Also ctl_request(), the admin-socket client that
- * "tlsward reload" shares.
+ * --json for machines (the reply is read and printed by status_fmt.c).
+ * Also ctl_request(), the admin-socket client that "tlsward reload"
+ * shares.
  *
  * Runs in: the CLI, as root or the daemon's user (the socket is 0600 and
  * the daemon checks the peer's uid).
@@ -26,6 +27,7 @@
 
 #include "cli.h"
 #include "log.h"
+#include "status_fmt.h"
 #include "util.h"
 
 #define CTL_PROTO	"tlsward-admin 1"
@@ -152,326 +154,6 @@ ctl_request(const struct cli *cli, const char *sock_opt, const char *cmd,
 	return 0;
 }
 
-/* One record of the reply. */
-struct rec {
-	char	*type;
-	char	**key;
-	char	**val;		/* decoded */
-	size_t	 n;
-};
-
-struct recs {
-	struct rec	*v;
-	size_t		 n;
-};
-
-static void
-recs_parse(char *text, struct recs *rs)
-{
-	char *line, *lsave = NULL, *w, *wsave = NULL, *eq;
-	struct rec *r;
-
-	memset(rs, 0, sizeof(*rs));
-	for (line = strtok_r(text, "\n", &lsave); line != NULL;
-	    line = strtok_r(NULL, "\n", &lsave)) {
-		if ((w = strtok_r(line, " ", &wsave)) == NULL)
-			continue;
-		rs->v = xreallocarray(rs->v, rs->n + 1, sizeof(*rs->v));
-		r = memset(&rs->v[rs->n++], 0, sizeof(*r));
-		r->type = w;
-		while ((w = strtok_r(NULL, " ", &wsave)) != NULL) {
-			if ((eq = strchr(w, '=')) == NULL)
-				continue;
-			*eq = '\0';
-			pct_decode(eq + 1);
-			r->key = xreallocarray(r->key, r->n + 1, sizeof(char *));
-			r->val = xreallocarray(r->val, r->n + 1, sizeof(char *));
-			r->key[r->n] = w;
-			r->val[r->n++] = eq + 1;
-		}
-	}
-}
-
-static void
-recs_free(struct recs *rs)
-{
-	size_t i;
-
-	for (i = 0; i < rs->n; i++) {
-		free(rs->v[i].key);
-		free(rs->v[i].val);
-	}
-	free(rs->v);
-}
-
-/* The value of key in r, or "" (or "0" for counters: want_num). */
-static const char *
-get(const struct rec *r, const char *key)
-{
-	size_t i;
-
-	for (i = 0; r != NULL && i < r->n; i++)
-		if (strcmp(r->key[i], key) == 0)
-			return r->val[i];
-	return "";
-}
-
-static const struct rec *
-first(const struct recs *rs, const char *type)
-{
-	size_t i;
-
-	for (i = 0; i < rs->n; i++)
-		if (strcmp(rs->v[i].type, type) == 0)
-			return &rs->v[i];
-	return NULL;
-}
-
-static unsigned long long
-num(const struct rec *r, const char *key)
-{
-	return strtoull(get(r, key), NULL, 10);
-}
-
-/* ---- text ---- */
-
-static const char *const hs_reasons[] = {
-	"timeout", "protocol", "cipher", "certificate", "peer_closed", "other",
-};
-#define NREASONS	(sizeof(hs_reasons) / sizeof(hs_reasons[0]))
-
-static void
-text_duration(unsigned long long s)
-{
-	if (s >= 86400)
-		printf("%llud %lluh %llum", s / 86400, s % 86400 / 3600,
-		    s % 3600 / 60);
-	else if (s >= 3600)
-		printf("%lluh %llum %llus", s / 3600, s % 3600 / 60, s % 60);
-	else if (s >= 60)
-		printf("%llum %llus", s / 60, s % 60);
-	else
-		printf("%llus", s);
-}
-
-static void
-text_service(const struct recs *rs, const struct rec *sv)
-{
-	unsigned long long failed = 0;
-	const char *name = get(sv, "name");
-	char key[32];
-	size_t i;
-
-	for (i = 0; i < NREASONS; i++) {
-		snprintf(key, sizeof(key), "hs_%s", hs_reasons[i]);
-		failed += num(sv, key);
-	}
-	printf("\nservice %s (%s, listen %s)\n", name, get(sv, "role"),
-	    get(sv, "listen"));
-	printf("  sessions:    %llu active, %llu since start, %llu refused\n",
-	    num(sv, "active"), num(sv, "sessions"), num(sv, "refused"));
-	printf("  handshakes:  %llu ok, %llu failed (", num(sv, "hs_ok"),
-	    failed);
-	for (i = 0; i < NREASONS; i++) {
-		snprintf(key, sizeof(key), "hs_%s", hs_reasons[i]);
-		printf("%s%s %llu", i ? ", " : "", strcmp(hs_reasons[i],
-		    "peer_closed") == 0 ? "peer closed" : hs_reasons[i],
-		    num(sv, key));
-	}
-	printf(")\n  bytes:       %llu in, %llu out\n", num(sv, "bytes_in"),
-	    num(sv, "bytes_out"));
-	for (i = 0; i < rs->n; i++) {
-		const struct rec *c = &rs->v[i];
-		long long left;
-
-		if (strcmp(c->type, "cert") != 0 ||
-		    strcmp(get(c, "service"), name) != 0)
-			continue;
-		left = strtoll(get(c, "days_left"), NULL, 10);
-		printf("  certificate: %s, %s %s bits, expires %s (%lld day%s "
-		    "%s)\n", get(c, "subject"), get(c, "algorithm"),
-		    get(c, "bits"), get(c, "not_after"),
-		    left < 0 ? -left : left, left == 1 || left == -1 ? "" : "s",
-		    left < 0 ? "ago: EXPIRED" : "left");
-	}
-}
-
-static void
-text_print(const struct recs *rs)
-{
-	const struct rec *d = first(rs, "daemon"), *w = first(rs, "worker");
-	const struct rec *p = first(rs, "pool"), *e = first(rs, "events");
-	size_t i;
-
-	printf("tlswardd %s: pid %s, up ", get(d, "version"), get(d, "pid"));
-	text_duration(num(d, "uptime_s"));
-	printf(", configuration %s\n", get(d, "config"));
-	if (w != NULL)
-		printf("worker: pid %s, generation %s, %s restart%s; %s "
-		    "reload%s (last: %s)\n", get(w, "pid"),
-		    get(w, "generation"), get(d, "worker_restarts"),
-		    num(d, "worker_restarts") == 1 ? "" : "s", get(d, "reloads"),
-		    num(d, "reloads") == 1 ? "" : "s", get(d, "last_reload"));
-	else
-		printf("worker: not running (%s restart%s so far)\n",
-		    get(d, "worker_restarts"),
-		    num(d, "worker_restarts") == 1 ? "" : "s");
-	if (e != NULL)
-		printf("events: %s loop%s, %s session%s (limit %s); %s "
-		    "refused\n", get(e, "threads"),
-		    num(e, "threads") == 1 ? "" : "s", get(e, "sessions"),
-		    num(e, "sessions") == 1 ? "" : "s", get(e, "max_sessions"),
-		    get(e, "refused"));
-	if (p != NULL)
-		printf("hand-off pool: %s busy, %s idle, %s max threads; %s queued "
-		    "(limit %s)\n", get(p, "busy"), get(p, "idle"),
-		    get(p, "max"), get(p, "queued"), get(p, "queue_limit"));
-	for (i = 0; i < rs->n; i++)
-		if (strcmp(rs->v[i].type, "service") == 0)
-			text_service(rs, &rs->v[i]);
-}
-
-/* ---- JSON ---- */
-
-static void
-json_str(const char *s)
-{
-	const unsigned char *p;
-
-	putchar('"');
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			printf("\\%c", *p);
-		else if (*p < 0x20)
-			printf("\\u%04x", *p);
-		else
-			putchar(*p);
-	}
-	putchar('"');
-}
-
-/* Numbers as numbers: an optional "-" and digits. */
-static void
-json_val(const char *v)
-{
-	const char *p = v + (*v == '-');
-
-	if (*p != '\0' && strspn(p, "0123456789") == strlen(p))
-		fputs(v, stdout);
-	else
-		json_str(v);
-}
-
-static void
-json_kv(const char *k, const char *v, int *nth)
-{
-	printf("%s", (*nth)++ ? ", " : "");
-	json_str(k);
-	printf(": ");
-	json_val(v);
-}
-
-/* Every field of r except those starting with skip (or NULL). */
-static void
-json_fields(const struct rec *r, const char *skip1, const char *skip2,
-    int *nth)
-{
-	size_t i;
-
-	for (i = 0; r != NULL && i < r->n; i++) {
-		if ((skip1 != NULL && strncmp(r->key[i], skip1,
-		    strlen(skip1)) == 0) || (skip2 != NULL &&
-		    strncmp(r->key[i], skip2, strlen(skip2)) == 0))
-			continue;
-		json_kv(r->key[i], r->val[i], nth);
-	}
-}
-
-static void
-json_object(const char *name, const struct rec *r)
-{
-	int nth = 0;
-
-	printf("  \"%s\": {", name);
-	json_fields(r, NULL, NULL, &nth);
-	printf("},\n");
-}
-
-static void
-json_service(const struct recs *rs, const struct rec *sv)
-{
-	char key[32];
-	size_t i;
-	int nth = 0, certs = 0;
-
-	printf("    {");
-	json_fields(sv, "hs_", "bytes_", &nth);
-	printf(", \"handshakes\": {\"ok\": %llu, \"failed\": {",
-	    num(sv, "hs_ok"));
-	for (i = 0, nth = 0; i < NREASONS; i++) {
-		snprintf(key, sizeof(key), "hs_%s", hs_reasons[i]);
-		json_kv(hs_reasons[i], get(sv, key)[0] ? get(sv, key) : "0",
-		    &nth);
-	}
-	printf("}}, \"bytes\": {\"in\": %llu, \"out\": %llu}, "
-	    "\"certificates\": [", num(sv, "bytes_in"), num(sv, "bytes_out"));
-	for (i = 0; i < rs->n; i++) {
-		const struct rec *c = &rs->v[i];
-
-		if (strcmp(c->type, "cert") != 0 ||
-		    strcmp(get(c, "service"), get(sv, "name")) != 0)
-			continue;
-		printf("%s{", certs++ ? ", " : "");
-		nth = 0;
-		json_fields(c, "service", NULL, &nth);
-		printf("}");
-	}
-	printf("]}");
-}
-
-static void
-json_print(const struct recs *rs)
-{
-	size_t i;
-	int n = 0;
-
-	printf("{\n");
-	json_object("daemon", first(rs, "daemon"));
-	if (first(rs, "worker") != NULL)
-		json_object("worker", first(rs, "worker"));
-	if (first(rs, "events") != NULL)
-		json_object("events", first(rs, "events"));
-	if (first(rs, "pool") != NULL)
-		json_object("pool", first(rs, "pool"));
-	printf("  \"services\": [");
-	for (i = 0; i < rs->n; i++) {
-		if (strcmp(rs->v[i].type, "service") != 0)
-			continue;
-		printf("%s\n", n++ ? "," : "");
-		json_service(rs, &rs->v[i]);
-	}
-	printf("%s]\n}\n", n ? "\n  " : "");
-}
-
-/* An "error TEXT" answer: printed, 1. */
-static int
-reply_errors(const char *reply)
-{
-	const char *p = reply, *nl;
-	int n = 0;
-
-	while (strncmp(p, "error ", 6) == 0) {
-		nl = strchr(p, '\n');
-		fprintf(stderr, "tlsward: error: %.*s\n",
-		    (int)(nl != NULL ? nl - p - 6 : (long)strlen(p + 6)), p + 6);
-		n++;
-		if (nl == NULL)
-			break;
-		p = nl + 1;
-	}
-	return n;
-}
-
 int
 cmd_status(struct cli *cli, int argc, char **argv)
 {
@@ -481,7 +163,6 @@ cmd_status(struct cli *cli, int argc, char **argv)
 	};
 	const char *sock = NULL;
 	int ch, json = 0, quiet = 0, rc;
-	struct recs rs;
 	char *reply;
 
 	while ((ch = getopt_long(argc, argv, "jqs:", longopts, NULL)) != -1) {
@@ -503,20 +184,8 @@ cmd_status(struct cli *cli, int argc, char **argv)
 		return cli_usage("status");
 	if (ctl_request(cli, sock, "status", &reply) < 0)
 		return CLI_EXIT_FAIL;
-	if (reply_errors(reply) > 0) {
-		free(reply);
-		return CLI_EXIT_FAIL;
-	}
-	recs_parse(reply, &rs);
-	rc = first(&rs, "worker") != NULL ? CLI_EXIT_OK : CLI_EXIT_FAIL;
-	if (json && !quiet)
-		json_print(&rs);
-	else if (!quiet)
-		text_print(&rs);
-	if (rc != CLI_EXIT_OK && !quiet)
-		fprintf(stderr, "tlsward: the worker is not serving (the "
-		    "daemon restarts it; see its log)\n");
-	recs_free(&rs);
+	rc = status_print(reply, quiet ? STATUS_QUIET : json ? STATUS_JSON :
+	    STATUS_TEXT);
 	free(reply);
-	return rc;
+	return rc == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }

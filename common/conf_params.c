@@ -234,6 +234,16 @@ static const struct conf_param conf_params[] = {
 	/* tlswardd */
 	{ "tlsproxy_session_log", "yes", CONF_T_BOOL },
 	/* tlswardd */
+	{ "tlsproxy_source_ipv4_prefix", "32", CONF_T_INT },
+	/* tlswardd */
+	{ "tlsproxy_source_ipv6_prefix", "64", CONF_T_INT },
+	/* tlswardd */
+	{ "tlsproxy_source_limit_exceptions", "", CONF_T_STR },
+	/* tlswardd */
+	{ "tlsproxy_source_rate_limit", "0", CONF_T_INT },
+	/* tlswardd */
+	{ "tlsproxy_source_session_limit", "0", CONF_T_INT },
+	/* tlswardd */
 	{ "tlsproxy_stop_grace_time", "0", CONF_T_TIME },
 	{ "tlsproxy_tls_CAfile", "$smtpd_tls_CAfile", CONF_T_STR },
 	{ "tlsproxy_tls_CApath", "$smtpd_tls_CApath", CONF_T_STR },

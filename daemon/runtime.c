@@ -62,6 +62,47 @@ svc_role_get(const char *role, enum svc_role *rp)
 	return 0;
 }
 
+/* A non-negative integer parameter of service i, at most max. */
+static int
+svc_int(const struct snapshot *s, size_t i, const char *name, int max,
+    int *vp, char *err, size_t errlen)
+{
+	const char *v = tlsctx_param(s, i, name);
+	char *end;
+	long n = strtol(v, &end, 10);
+
+	if (*v == '\0' || *end != '\0' || n < 0 || n > max)
+		return errf(err, errlen, "parameter %s: want a number from 0 "
+		    "to %d", name, max);
+	*vp = (int)n;
+	return 0;
+}
+
+/* The per-source limits (tlsproxy_source_*). */
+static int
+svc_srclim(const struct snapshot *s, size_t i, struct rt_svc *v,
+    char *err, size_t errlen)
+{
+	struct rt_srclim *l = &v->srclim;
+	char why[256];
+
+	if (svc_int(s, i, "tlsproxy_source_session_limit", 1000000,
+	    &l->sessions, err, errlen) < 0 ||
+	    svc_int(s, i, "tlsproxy_source_rate_limit", 1000000, &l->rate,
+	    err, errlen) < 0 ||
+	    svc_int(s, i, "tlsproxy_source_ipv4_prefix", 32, &l->v4bits, err,
+	    errlen) < 0 ||
+	    svc_int(s, i, "tlsproxy_source_ipv6_prefix", 128, &l->v6bits,
+	    err, errlen) < 0)
+		return -1;
+	if (cidr_list_parse(tlsctx_param(s, i,
+	    "tlsproxy_source_limit_exceptions"), &l->exempt, &l->nexempt, why,
+	    sizeof(why)) < 0)
+		return errf(err, errlen, "parameter "
+		    "tlsproxy_source_limit_exceptions: %s", why);
+	return 0;
+}
+
 /* The parts of a service that are not TLS. */
 static int
 svc_basics(const struct snapshot *s, size_t i, struct rt_svc *v, char *err,
@@ -104,7 +145,7 @@ svc_basics(const struct snapshot *s, size_t i, struct rt_svc *v, char *err,
 		return errf(err, errlen, "service %s: tlsproxy_idle_timeout "
 		    "and tlsproxy_handshake_timeout must be more than 0",
 		    v->name);
-	return 0;
+	return svc_srclim(s, i, v, err, errlen);
 }
 
 /* A hand-off level: none (also the default of the client role) lets
@@ -229,6 +270,7 @@ rt_free(struct rt *rt)
 		free(rt->svcs[i].fwd);
 		free(rt->svcs[i].fwd_text);
 		free(rt->svcs[i].sni);
+		free(rt->svcs[i].srclim.exempt);
 	}
 	free(rt->svcs);
 	free(rt);

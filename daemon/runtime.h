@@ -15,6 +15,7 @@
 
 #include <openssl/ssl.h>
 
+#include "cidr.h"
 #include "services.h"
 #include "snapshot.h"
 #include "tlsctx.h"
@@ -42,6 +43,17 @@ struct rt_svc {
 	int64_t			 handshake_ms;	/* tlsproxy_handshake_timeout */
 	int64_t			 idle_ms;	/* tlsproxy_idle_timeout */
 	int64_t			 life_ms;	/* tlsproxy_max_session_time */
+	struct rt_srclim {			/* per-source limits */
+		int		 sessions;	/* tlsproxy_source_session_limit
+						 * (0: none) */
+		int		 rate;		/* tlsproxy_source_rate_limit:
+						 * new connections a second
+						 * (0: none) */
+		int		 v4bits;	/* tlsproxy_source_ipv4_prefix */
+		int		 v6bits;	/* tlsproxy_source_ipv6_prefix */
+		struct cidr	*exempt;	/* tlsproxy_source_limit_exceptions */
+		size_t		 nexempt;
+	}			 srclim;
 };
 
 struct rt {

@@ -2,7 +2,9 @@
 # t/64-watchdog.t - per-session deadlines: a peer that connects and says
 # nothing, one that sends half a ClientHello, one that stops reading, and
 # a session past its lifetime are each torn down on time and logged,
-# while other sessions are served meanwhile. Silence is bounded by
+# while other sessions are served meanwhile. A forward target that never
+# answers the connect is bounded by tlsproxy_handshake_timeout. Each
+# ending is logged and counted (tlsward status) under its own reason. Silence is bounded by
 # tlsproxy_idle_timeout, not by Postfix's tlsproxy_watchdog_timeout: an
 # SMTP server that greets after more than the watchdog's time is served,
 # and a session ended by its idle limit gets a TLS close_notify first.
@@ -55,6 +57,24 @@ secs_between() {	# secs_between VALUE LOW HIGH
 	python3 -c "import sys; v=float(sys.argv[1]); sys.exit(0 if float(sys.argv[2]) <= v <= float(sys.argv[3]) else 1)" "$@"
 }
 
+# blackhole.py PORTFILE: a listener whose accept queue is full and never
+# drained, so further connects get no answer at all (SYNs are dropped).
+cat > "$T/blackhole.py" <<'PY'
+import socket, sys, time
+l = socket.socket()
+l.bind(("127.0.0.1", 0))
+l.listen(0)
+port = l.getsockname()[1]
+fill = socket.create_connection(("127.0.0.1", port))  # the queue is full
+open(sys.argv[1] + ".tmp", "w").write("%d\n" % port)
+import os; os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+time.sleep(120)
+PY
+python3 "$T/blackhole.py" "$T/bh.port" &
+tap_pid $!
+wait_file "$T/bh.port" '^[0-9]+$' 5
+BHPORT=$(cat "$T/bh.port")
+
 daemon_setup
 backend_start http; HPORT=$BPORT
 backend_start flood; FPORT=$BPORT
@@ -62,8 +82,15 @@ backend_start echo; EPORT=$BPORT
 services "slow 127.0.0.1:0 server 127.0.0.1:$HPORT -o tlsproxy_handshake_timeout=2s -o tlsproxy_idle_timeout=3s" \
     "flood 127.0.0.1:0 server 127.0.0.1:$FPORT -o tlsproxy_idle_timeout=2s" \
     "life 127.0.0.1:0 server 127.0.0.1:$EPORT -o tlsproxy_max_session_time=2s" \
-    "web 127.0.0.1:0 server 127.0.0.1:$HPORT"
+    "web 127.0.0.1:0 server 127.0.0.1:$HPORT" \
+    "hole 127.0.0.1:0 server 127.0.0.1:$BHPORT -o tlsproxy_handshake_timeout=2s"
 daemon_start || { daemon_log; tap_done; exit 1; }
+
+# The forward target never answers: the TLS client waits, the connect is
+# bounded by the handshake timeout, counted from the end of the handshake.
+(sleep 6) | timeout 10 openssl s_client -connect "127.0.0.1:$(port_of hole)" \
+    >/dev/null 2>&1 &
+p5=$!
 
 python3 "$T/stall.py" "$(port_of slow)" silent > "$T/silent.t" &
 p1=$!
@@ -91,14 +118,32 @@ ok $? "a busy session ends at its 2 s lifetime ($(cat "$T/chatty.t") s)"
 
 wait_log 'service=flood: .*idle timeout' 10
 log=$(cat "$DLOG")
-like "$log" 'service=slow: \[127\.0\.0\.1\]:[0-9]+: handshake/connect timeout in TLS handshake' \
+like "$log" 'service=slow: \[127\.0\.0\.1\]:[0-9]+: handshake timeout' \
     "the handshake timeout is logged"
-is "$(printf '%s\n' "$log" | grep -c 'service=slow: .*handshake/connect timeout in TLS handshake')" 2 \
+is "$(printf '%s\n' "$log" | grep -c 'service=slow: .*handshake timeout')" 2 \
     "both stalled handshakes are logged"
 like "$log" 'service=flood: \[127\.0\.0\.1\]:[0-9]+: idle timeout' \
     "a peer that stops reading is ended by the idle deadline"
 like "$log" 'service=life: \[127\.0\.0\.1\]:[0-9]+: session lifetime exceeded' \
     "the session lifetime is logged"
+wait_log 'service=hole: .*DISCONNECT' 5
+like "$(cat "$DLOG")" "service=hole: \\[127\\.0\\.0\\.1\\]:[0-9]+: connect timeout to 127\\.0\\.0\\.1:$BHPORT" \
+    "a forward target that never answers: connect timeout, with the target"
+like "$(grep 'service=hole: .*DISCONNECT' "$DLOG")" 'time=2\.[0-4][0-9]*s' \
+    "after the 2 s handshake timeout"
+wait $p5
+tw status --json > "$T/status.json"
+ends() {	# ends SERVICE: its failed endings, "reason=N" sorted, non-zero only
+	python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+s = [v for v in d["services"] if v["name"] == sys.argv[2]][0]["endings"]
+print(" ".join(sorted("%s=%s" % (k, n) for k, n in s["failed"].items() if int(n))), "closed=%s" % s["closed"])' "$T/status.json" "$1"
+}
+is "$(ends slow)" "handshake_timeout=2 closed=0" "status counts both stalled handshakes as handshake timeouts"
+is "$(ends flood)" "idle_timeout=1 closed=0" "... the reader that stopped as an idle timeout"
+is "$(ends life)" "lifetime=1 closed=0" "... the long session as its lifetime"
+is "$(ends hole)" "connect_timeout=1 closed=0" "... the silent forward target as a connect timeout"
+is "$(ends web)" " closed=1" "... and the served session as closed"
 kill -0 "$DPID"
 ok $? "the daemon is still running"
 pid=$(worker_pid)

@@ -84,6 +84,8 @@ like "$out" 'service web \(server, listen 127\.0\.0\.1:0\)' "a line per service"
 like "$out" '  sessions:    0 active, 7 since start, 0 refused' "web: sessions"
 like "$out" '  handshakes:  3 ok, 4 failed \(timeout 1, protocol 1, cipher 1, certificate 0, peer closed 1, other 0\)' \
     "web: handshakes by outcome"
+like "$out" '  endings:     3 closed; failed: handshake timeout 1, connect timeout 0, request timeout 0, idle timeout 0, lifetime 0, peer closed 1, tls error 2, connect failed 0, other 0' \
+    "web: session endings by kind"
 like "$out" '  sessions:    1 active, 1 since start, 0 refused' "echo: the session in flight is active"
 like "$out" '  certificate: CN=localhost, RSA 2048 bits, expires [0-9-]+T[0-9:]+Z \([0-9]+ days left\)' \
     "the certificate in use, with its expiry"
@@ -98,6 +100,8 @@ is "$(jq_ 'd["services"][2]["handshakes"]["failed"]["certificate"], d["services"
 is "$(jq_ 'd["services"][0]["handshakes"]')" \
     "{'ok': 3, 'failed': {'timeout': 1, 'protocol': 1, 'cipher': 1, 'certificate': 0, 'peer_closed': 1, 'other': 0}}" \
     "handshake counters as numbers"
+is "$(jq_ 'd["services"][0]["endings"]["closed"], d["services"][0]["endings"]["failed"]["tls_error"], d["services"][0]["endings"]["failed"]["handshake_timeout"]')" \
+    "(3, 2, 1)" "endings as numbers"
 is "$(jq_ 'd["services"][1]["active"], d["services"][1]["sessions"]')" "(1, 1)" "active and total sessions"
 is "$(jq_ 'd["pool"]["max"], d["pool"]["queue_limit"], d["pool"]["busy"]')" "(256, 128, 0)" \
     "hand-off pool: max threads, queue limit, no hand-off session busy"

@@ -8,7 +8,8 @@
 #                           before any other point.
 # fuzz_run NAME WHAT DIGITS runs $T/NAME on the seeds in $T/corpus for
 #                           FUZZ_SECONDS (20): one point for no crash, one
-#                           for at least DIGITS-digit many inputs tried.
+#                           for at least DIGITS-digit many inputs tried;
+#                           FUZZ_ARGS adds libFuzzer options.
 
 fuzz_build() {
 	_fz_name=$1
@@ -26,7 +27,8 @@ fuzz_build() {
 fuzz_run() {
 	_fz_secs=${FUZZ_SECONDS:-20}
 	(cd "$T" && "./$1" -max_total_time="$_fz_secs" -timeout=5 \
-	    -rss_limit_mb=2048 -print_final_stats=1 corpus > fuzz.log 2>&1)
+	    -rss_limit_mb=2048 -print_final_stats=1 ${FUZZ_ARGS:-} corpus \
+	    > fuzz.log 2>&1)
 	_fz_rc=$?
 	ok $_fz_rc "$2 survives ${_fz_secs}s of fuzzing"
 	[ $_fz_rc -eq 0 ] || diag "$(tail -n 30 "$T/fuzz.log")"

@@ -10,12 +10,23 @@
  * it is set after every event, and progress only moves that deadline
  * later, so a key that comes due is checked (evs_expire) and moved on
  * if the session made progress since.
+ *
+ * Established sessions come first. A handshake step costs a millisecond
+ * or more of CPU (a signature, a key exchange), a relay step
+ * microseconds; so the events of sessions in their handshake (and new
+ * connections) wait in a FIFO, and after each batch of events the loop
+ * runs handshake steps for one slice of EVLOOP_HS_SLICE_US only, then
+ * looks at its sockets again. A flood of handshakes then delays another
+ * session's data by about a slice, not by the flood; a loop with a long
+ * queue stops accepting until it shrinks (the kernel's listen queue
+ * holds the rest).
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -33,6 +44,7 @@
 #include "lset.h"
 #include "runtime.h"
 #include "sockbio.h"
+#include "srclim.h"
 #include "stack.h"
 #include "stats.h"
 #include "util.h"
@@ -43,6 +55,10 @@
 #define EVLOOP_ACCEPTS		32	/* accepts per listener event */
 #define EVLOOP_PAUSE_MS		100	/* out of descriptors: stop accepting */
 #define EVLOOP_FD_RESERVE	64	/* descriptors not counted for sessions */
+#define EVLOOP_HS_SLICE_US	2000	/* handshake work between looks */
+#define EVLOOP_TRIM_DROP	128	/* sessions gone since the peak: trim */
+#define EVLOOP_TRIM_GAP_MS	1000	/* at most one trim a second */
+#define EVLOOP_HSQ_MAX		256	/* queued handshakes: stop accepting */
 #define NOT_IN_HEAP		SIZE_MAX
 
 struct lhandle {
@@ -64,6 +80,9 @@ struct loop {
 	size_t		 nheap, capheap;
 	struct esess	**dead;		/* over in this batch: free after */
 	size_t		 ndead, capdead;
+	struct esess	*hq_head;	/* sessions whose handshake step */
+	struct esess	*hq_tail;	/* waits, oldest first */
+	size_t		 nhq;
 };
 
 static struct {
@@ -83,6 +102,9 @@ static struct {
 					 * (atomic) */
 	int		 handoffs;	/* of which hand-offs (atomic) */
 	uint64_t	 refused;	/* (atomic) */
+	int		 peak;		/* most sessions since the last trim
+					 * (atomic) */
+	int64_t		 trim_next;	/* no trim before (atomic) */
 } E = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.taken = PTHREAD_COND_INITIALIZER,
@@ -167,13 +189,63 @@ heap_update(struct loop *L, struct esess *e)
 		heap_down(L, e->hidx);
 }
 
+/* ------------------------------------------------- handshake queue */
+
+/* Records events for a session in its handshake and queues it (once). */
+static void
+hq_push(struct loop *L, struct esess *e, int from_fwd, uint32_t events)
+{
+	if (from_fwd)
+		e->hq_fwd_ev |= events;
+	else
+		e->hq_peer_ev |= events;
+	if (e->hq_in)
+		return;
+	e->hq_in = 1;
+	e->hq_next = NULL;
+	e->hq_prev = L->hq_tail;
+	if (L->hq_tail != NULL)
+		L->hq_tail->hq_next = e;
+	else
+		L->hq_head = e;
+	L->hq_tail = e;
+	L->nhq++;
+}
+
+static void
+hq_unlink(struct loop *L, struct esess *e)
+{
+	if (!e->hq_in)
+		return;
+	if (e->hq_prev != NULL)
+		e->hq_prev->hq_next = e->hq_next;
+	else
+		L->hq_head = e->hq_next;
+	if (e->hq_next != NULL)
+		e->hq_next->hq_prev = e->hq_prev;
+	else
+		L->hq_tail = e->hq_prev;
+	e->hq_in = 0;
+	L->nhq--;
+}
+
+static int64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 /* --------------------------------------------------------- sessions */
 
-/* A session is over: out of the heap now, freed after the batch (another
- * event of this batch may still point at it). */
+/* A session is over: out of the heap and the queue now, freed after the
+ * batch (another event of this batch may still point at it). */
 static void
 loop_end(struct loop *L, struct esess *e)
 {
+	hq_unlink(L, e);
 	heap_remove(L, e);
 	if (L->ndead == L->capdead) {
 		L->capdead = L->capdead ? 2 * L->capdead : 64;
@@ -204,10 +276,44 @@ loop_event(struct loop *L, struct evh *h, uint32_t events)
 	    offsetof(struct esess, hfwd) : offsetof(struct esess, hpeer)));
 	if (e->state == EVS_OVER)
 		return;
+	if (e->hq_in || e->state == EVS_HANDSHAKE) {
+		hq_push(L, e, from_fwd, events);
+		return;
+	}
 	if (evs_drive(e, from_fwd, events))
 		loop_end(L, e);
 	else
 		heap_update(L, e);
+}
+
+/* Runs queued handshake steps, oldest first, for one slice (at least
+ * one step). A session that is still in its handshake afterwards waits
+ * for its next event like any other. */
+static void
+loop_handshakes(struct loop *L)
+{
+	int64_t end = now_us() + EVLOOP_HS_SLICE_US;
+	uint32_t peer, fwd;
+	struct esess *e;
+	int over;
+
+	while ((e = L->hq_head) != NULL) {
+		hq_unlink(L, e);
+		peer = e->hq_peer_ev;
+		fwd = e->hq_fwd_ev;
+		e->hq_peer_ev = e->hq_fwd_ev = 0;
+		over = 0;
+		if (peer != 0 || fwd == 0)
+			over = evs_drive(e, 0, peer);
+		if (!over && fwd != 0)
+			over = evs_drive(e, 1, fwd);
+		if (over)
+			loop_end(L, e);
+		else
+			heap_update(L, e);
+		if (now_us() >= end)
+			break;
+	}
 }
 
 static void
@@ -261,11 +367,38 @@ refuse(const struct lset *ls, size_t idx, int fd,
 
 	__atomic_add_fetch(&E.refused, 1, __ATOMIC_RELAXED);
 	stats_refused(ls->stats[idx]);
-	log_warnx_limited(&lim, "service %s: refused connection from %s: all %d sessions "
-	    "in use", ls->rt->svcs[ls->svc[idx]].name,
+	log_warnx_limited(&lim, "service %s: refused connection from %s: "
+	    "all %d sessions in use", ls->rt->svcs[ls->svc[idx]].name,
 	    sess_addr_text(peer, text, sizeof(text)),
 	    __atomic_load_n(&E.max, __ATOMIC_RELAXED));
 	close(fd);
+}
+
+/* Logs (at most once per source per SRCLIM_LOG_MS) and closes a
+ * connection over a per-source limit. */
+static void
+refuse_source(const struct lset *ls, size_t idx, int fd,
+    const struct sockaddr_storage *peer, enum srclim_verdict v,
+    const struct srclim_refusal *r)
+{
+	const struct rt_svc *svc = &ls->rt->svcs[ls->svc[idx]];
+	char text[80], net[64], more[48] = "";
+
+	stats_refused_source(ls->stats[idx]);
+	close(fd);
+	if (!r->log)
+		return;
+	if (r->suppressed > 0)
+		snprintf(more, sizeof(more), " (%lu more not logged)",
+		    r->suppressed);
+	log_warnx("service %s: refused connection from %s: %s %d from %s "
+	    "(tlsproxy_source_%s_limit)%s", svc->name,
+	    sess_addr_text(peer, text, sizeof(text)),
+	    v == SRCLIM_SESSIONS ? "sessions at the limit of" :
+	    "connections this second at the limit of",
+	    v == SRCLIM_SESSIONS ? svc->srclim.sessions : svc->srclim.rate,
+	    cidr_text(&r->net, net, sizeof(net)),
+	    v == SRCLIM_SESSIONS ? "session" : "rate", more);
 }
 
 /* accept(2) failed for want of descriptors or memory: stop accepting for
@@ -286,6 +419,9 @@ loop_accept(struct loop *L, size_t idx)
 {
 	struct lset *ls = L->ls;
 	struct sockaddr_storage peer;
+	struct srclim_refusal r;
+	struct srclim_ent *src;
+	enum srclim_verdict v;
 	socklen_t plen;
 	static struct log_limit lim = LOG_LIMIT_INIT;
 	struct esess *e;
@@ -304,9 +440,16 @@ loop_accept(struct loop *L, size_t idx)
 				log_warn_limited(&lim, "event loop: accept");
 			return;
 		}
+		if ((v = srclim_admit(ls->stats[idx],
+		    &ls->rt->svcs[ls->svc[idx]].srclim, &peer, &src, &r)) !=
+		    SRCLIM_OK) {
+			refuse_source(ls, idx, fd, &peer, v, &r);
+			continue;
+		}
 		if (__atomic_add_fetch(&E.active, 1, __ATOMIC_RELAXED) >
 		    __atomic_load_n(&E.max, __ATOMIC_RELAXED)) {
 			__atomic_sub_fetch(&E.active, 1, __ATOMIC_RELAXED);
+			srclim_release(src);
 			refuse(ls, idx, fd, &peer);
 			continue;
 		}
@@ -314,13 +457,18 @@ loop_accept(struct loop *L, size_t idx)
 		    &peer, ls->stats[idx], ls->nodelay[idx]);
 		if (e == NULL) {
 			__atomic_sub_fetch(&E.active, 1, __ATOMIC_RELAXED);
+			srclim_release(src);
 			continue;
 		}
+		e->src = src;
 		e->hidx = NOT_IN_HEAP;
-		if (evs_drive(e, 0, 0))
+		heap_push(L, e);
+		if (e->state == EVS_HANDSHAKE)
+			hq_push(L, e, 0, 0);	/* its first step waits its turn */
+		else if (evs_drive(e, 0, 0))
 			loop_end(L, e);
 		else
-			heap_push(L, e);
+			heap_update(L, e);
 	}
 }
 
@@ -359,6 +507,45 @@ loop_wake(struct loop *L)
 	pthread_mutex_unlock(&E.lock);
 }
 
+/* ----------------------------------------------------------- memory */
+
+/* Sessions gone since the peak that the next trim gives back, or 0. */
+static int
+trim_due(void)
+{
+	int drop = __atomic_load_n(&E.peak, __ATOMIC_RELAXED) -
+	    __atomic_load_n(&E.active, __ATOMIC_RELAXED);
+
+	return drop >= EVLOOP_TRIM_DROP ? drop : 0;
+}
+
+/* After a burst: glibc keeps what the sessions freed in its arenas (one
+ * per loop thread), so the worker would stay at its peak size for good.
+ * Once EVLOOP_TRIM_DROP sessions have ended since the peak, a loop gives
+ * the free pages of every arena back (malloc_trim), at most once per
+ * EVLOOP_TRIM_GAP_MS; loop_timeout wakes loop 0 for the last one. */
+static void
+loop_trim(void)
+{
+	int active = __atomic_load_n(&E.active, __ATOMIC_RELAXED);
+	int peak = __atomic_load_n(&E.peak, __ATOMIC_RELAXED);
+	int64_t now;
+
+	if (active > peak) {
+		__atomic_store_n(&E.peak, active, __ATOMIC_RELAXED);
+		return;
+	}
+	if (trim_due() == 0 ||
+	    (now = wd_now_ms()) < __atomic_load_n(&E.trim_next,
+	    __ATOMIC_RELAXED) ||
+	    !__atomic_compare_exchange_n(&E.peak, &peak, active, 0,
+	    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		return;		/* not yet, or another loop trims */
+	__atomic_store_n(&E.trim_next, now + EVLOOP_TRIM_GAP_MS,
+	    __ATOMIC_RELAXED);
+	(void)malloc_trim(0);
+}
+
 /* ------------------------------------------------------------- loop */
 
 static int
@@ -366,10 +553,15 @@ loop_timeout(const struct loop *L)
 {
 	int64_t now = wd_now_ms(), t = INT64_MAX;
 
+	if (L->hq_head != NULL)
+		return 0;		/* handshakes wait: just look */
 	if (L->nheap > 0)
 		t = L->heap[0]->due - now;
 	if (L->resume_ms != 0 && L->resume_ms - now < t)
 		t = L->resume_ms - now;
+	if (L == &E.loops[0] && trim_due() &&
+	    __atomic_load_n(&E.trim_next, __ATOMIC_RELAXED) - now < t)
+		t = __atomic_load_n(&E.trim_next, __ATOMIC_RELAXED) - now;
 	if (t == INT64_MAX)
 		return -1;
 	if (t < 0)
@@ -399,19 +591,23 @@ loop_main(void *arg)
 			h = ev[i].data.ptr;
 			if (h->kind == EVH_WAKE)
 				woken = 1;
-			else if (h->kind == EVH_LISTEN)
-				loop_accept(L, ((struct lhandle *)h)->idx);
-			else
+			else if (h->kind == EVH_LISTEN) {
+				if (L->nhq < EVLOOP_HSQ_MAX)
+					loop_accept(L,
+					    ((struct lhandle *)h)->idx);
+			} else
 				loop_event(L, h, ev[i].events);
 		}
 		if (woken)
 			loop_wake(L);
+		loop_handshakes(L);
 		loop_expire(L);
 		if (L->resume_ms != 0 && wd_now_ms() >= L->resume_ms) {
 			L->resume_ms = 0;
 			loop_listen(L, 1);
 		}
 		loop_reap(L);
+		loop_trim();
 	}
 	return NULL;
 }

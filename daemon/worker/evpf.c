@@ -213,7 +213,7 @@ pf_take_fd(struct esess *e)
 		s->handshake_ms = (int64_t)e->pf->req.handshake_s * 1000;
 		s->wd.idle_ms = ((int64_t)e->pf->req.session_s +
 		    PF_IDLE_EXTRA_S) * 1000;
-		wd_arm(&s->wd, s->handshake_ms);
+		wd_arm(&s->wd, s->handshake_ms, WD_HANDSHAKE);
 		e->state = EVS_HANDSHAKE;
 		return EV_NEXT;
 	}
@@ -276,6 +276,6 @@ evpf_established(struct esess *e)
 	pfctx_fini(&t);
 	e->pf->step = PF_CONTEXT;
 	e->state = EVS_POSTFIX;
-	wd_arm(&e->s.wd, e->s.handshake_ms);
+	wd_arm(&e->s.wd, e->s.handshake_ms, WD_REQUEST);
 	return EV_NEXT;
 }

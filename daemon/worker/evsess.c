@@ -20,6 +20,7 @@
 #include "log.h"
 #include "runtime.h"
 #include "sockbio.h"
+#include "srclim.h"
 #include "stats.h"
 #include "tlsverify.h"
 #include "util.h"
@@ -83,7 +84,8 @@ evs_new(int epfd, struct rt *rt, size_t svc, int fd,
 			e->state = EVS_HANDSHAKE;
 	} else
 		e->state = EVS_CONNECT;
-	wd_arm(&e->s.wd, e->s.handshake_ms);
+	wd_arm(&e->s.wd, e->s.handshake_ms, e->state == EVS_POSTFIX ?
+	    WD_REQUEST : e->state == EVS_CONNECT ? WD_CONNECT : WD_HANDSHAKE);
 	return e;
 }
 
@@ -91,6 +93,7 @@ void
 evs_free(struct esess *e)
 {
 	evpf_free(e->pf);
+	srclim_release(e->src);
 	rt_unref(e->rt);
 	free(e);
 }
@@ -137,6 +140,7 @@ connect_next(struct esess *e)
 	if (s->why[0] == '\0')
 		snprintf(s->why, sizeof(s->why), "connect to %s: no address",
 		    s->svc->fwd_text);
+	stats_end_set(&s->st, STATS_END_CONNECT_FAILED);
 	return EV_FAIL;
 }
 
@@ -169,7 +173,7 @@ connected(struct esess *e)
 	}
 	if (evs_ssl(e, s->fwd_fd, 0, s->svc->sni) < 0)
 		return EV_FAIL;
-	wd_arm(&s->wd, s->handshake_ms);
+	wd_arm(&s->wd, s->handshake_ms, WD_HANDSHAKE);
 	e->state = EVS_HANDSHAKE;
 	return EV_NEXT;
 }
@@ -209,10 +213,13 @@ handshake_send(struct esess *e)
 {
 	struct sess *s = &e->s;
 
+	int gone;
+
 	if (sockbio_flush(e->r.out) >= 0)
 		return EV_WAIT;	/* all sent, or the rest on EPOLLOUT */
-	stats_hs_fail(&s->st, errno == EPIPE || errno == ECONNRESET ?
-	    STATS_HS_PEER_CLOSED : STATS_HS_OTHER);
+	gone = errno == EPIPE || errno == ECONNRESET;
+	stats_hs_fail(&s->st, gone ? STATS_HS_PEER_CLOSED : STATS_HS_OTHER);
+	stats_end_set(&s->st, gone ? STATS_END_PEER_CLOSED : STATS_END_OTHER);
 	snprintf(s->why, sizeof(s->why), "TLS handshake: %s",
 	    strerror(errno));
 	return EV_FAIL;
@@ -226,22 +233,28 @@ step_handshake(struct esess *e)
 
 	if ((rc = sess_handshake_step(s, &want)) == 0)
 		return handshake_send(e);
-	if (rc < 0 ||
-	    tlsverify_check(s->ssl, s->svc, s->why, sizeof(s->why)) < 0)
+	if (rc < 0)
 		return EV_FAIL;
+	if (tlsverify_check(s->ssl, s->svc, s->why, sizeof(s->why)) < 0) {
+		stats_end_set(&s->st, STATS_END_TLS_ERROR);
+		return EV_FAIL;
+	}
 	wd_disarm(&s->wd);
 	sess_established(s, is_server, is_server ? s->peer :
 	    s->svc->fwd_text);
 	/* What the handshake left collected: a TLS 1.3 server's session
-	 * tickets, which go with the first data; else a Finished the peer
-	 * waits for (ours as a client, a TLS 1.2 server's), which goes now.
-	 * A send error shows in the relay. */
-	if (!is_server || SSL_version(s->ssl) != TLS1_3_VERSION)
+	 * tickets, which wait for the first data (EVS_TICKET_MS at most);
+	 * else a Finished the peer waits for (ours as a client, a TLS 1.2
+	 * server's), which goes now. A send error shows in the relay. */
+	if (is_server && SSL_version(s->ssl) == TLS1_3_VERSION &&
+	    (e->r.held = sockbio_pending(e->r.out)) > 0)
+		e->ticket_due = wd_now_ms() + EVS_TICKET_MS;
+	else
 		(void)sockbio_flush(e->r.out);
 	if (s->svc->role == SVC_POSTFIX)
 		return evpf_established(e);
 	if (is_server) {
-		wd_arm(&s->wd, s->svc->handshake_ms);
+		wd_arm(&s->wd, s->svc->handshake_ms, WD_CONNECT);
 		e->state = EVS_CONNECT;
 		return EV_NEXT;
 	}
@@ -277,6 +290,65 @@ evs_end(struct esess *e, int failed)
 	return 1;
 }
 
+/* The failure was a TLS error: the peer may still be sending (its
+ * Finished, its first request) when our alert goes out. */
+static int
+linger_wanted(const struct esess *e)
+{
+	enum stats_end end = e->s.st.end != STATS_END_OTHER ? e->s.st.end :
+	    e->r.end;
+
+	return end == STATS_END_TLS_ERROR && e->s.ssl != NULL &&
+	    e->r.out != NULL && SSL_get_fd(e->s.ssl) >= 0;
+}
+
+/* After a failure and the delivery of what was decrypted: end now, or
+ * first linger (EVS_LINGER). */
+static int
+fail_end(struct esess *e)
+{
+	if (!linger_wanted(e))
+		return evs_end(e, 1);
+	relay_unhold(&e->r);
+	e->state = EVS_LINGER;
+	wd_arm(&e->s.wd, EVS_LINGER_MS, WD_LINGER);
+	e->ticket_due = 0;
+	return 0;
+}
+
+/* EVS_LINGER: sends the alert, shuts our side once it is out, then reads
+ * and drops what the peer sends until it closes; never more than
+ * EVS_LINGER_BYTES. EV_WAIT, or EV_DONE when the session may close. */
+static int
+step_linger(struct esess *e)
+{
+	int fd = SSL_get_fd(e->s.ssl);
+	char buf[4096];
+	ssize_t n;
+
+	if (sockbio_flush(e->r.out) < 0)
+		return EV_DONE;
+	if (sockbio_pending(e->r.out) > 0)
+		return EV_WAIT;
+	if (!(e->r.flags & RELAY_F_T_SHUT)) {
+		e->r.flags |= RELAY_F_T_SHUT;
+		if (shutdown(fd, SHUT_WR) < 0)
+			return EV_DONE;
+	}
+	while (e->lingered < EVS_LINGER_BYTES) {
+		n = read(fd, buf, sizeof(buf));
+		if (n > 0)
+			e->lingered += (size_t)n;
+		else if (n < 0 && errno == EINTR)
+			continue;
+		else if (n < 0 && errno == EAGAIN)
+			return EV_WAIT;
+		else
+			break;		/* closed, or reset */
+	}
+	return EV_DONE;
+}
+
 int
 evs_drive(struct esess *e, int from_fwd, uint32_t events)
 {
@@ -301,8 +373,12 @@ evs_drive(struct esess *e, int from_fwd, uint32_t events)
 			break;
 		case EVS_FLUSH:
 			if (relay_flush(&e->r))
-				return evs_end(e, 1);
+				return fail_end(e);
 			return 0;
+		case EVS_LINGER:
+			if (step_linger(e) == EV_WAIT)
+				return 0;
+			return evs_end(e, 1);
 		default:
 			return 1;
 		}
@@ -321,20 +397,41 @@ evs_drive(struct esess *e, int from_fwd, uint32_t events)
 int64_t
 evs_deadline(const struct esess *e)
 {
-	const char *reason;
+	enum wd_kind kind;
+	int64_t due = wd_now_ms() + wd_timeout(&e->s.wd, &kind);
 
-	return wd_now_ms() + wd_timeout(&e->s.wd, &reason);
+	return e->ticket_due != 0 && e->ticket_due < due ? e->ticket_due : due;
+}
+
+/* The session ticket waited long enough: it goes now (a relay that
+ * would wait sends it; a session not yet relaying sends it when it
+ * starts). 1 if the session ended meanwhile. */
+static int
+ticket_expire(struct esess *e)
+{
+	e->ticket_due = 0;
+	relay_unhold(&e->r);
+	if (e->state != EVS_RELAY)
+		return 0;
+	return evs_drive(e, 0, 0);
 }
 
 int
 evs_expire(struct esess *e)
 {
-	const char *reason;
+	enum wd_kind kind;
 	struct sess *s = &e->s;
 
-	if (e->state == EVS_OVER || wd_timeout(&s->wd, &reason) > 0)
+	if (e->state == EVS_OVER)
 		return 0;
-	snprintf(s->why, sizeof(s->why), "%s", reason);
+	if (e->ticket_due != 0 && e->ticket_due <= wd_now_ms() &&
+	    ticket_expire(e))
+		return 1;
+	if (wd_timeout(&s->wd, &kind) > 0)
+		return 0;
+	if (e->state == EVS_LINGER)	/* the failure is logged as it was */
+		return evs_end(e, 1);
+	sess_timeout(s, kind);
 	if (e->state == EVS_HANDSHAKE)
 		sess_handshake_timeout(s);
 	if (e->state == EVS_RELAY)

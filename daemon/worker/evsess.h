@@ -30,6 +30,7 @@
 struct rt;
 struct svc_stats;
 struct evpf;
+struct srclim_ent;
 
 /* What an epoll event's data.ptr points at: the first member of a
  * loop's wake-up handle, a listener handle, or a session's hpeer/hfwd. */
@@ -44,6 +45,9 @@ enum evs_state {
 	EVS_HANDSHAKE,		/* TLS handshake */
 	EVS_RELAY,		/* two-way relay */
 	EVS_FLUSH,		/* after a failure: delivering decrypted data */
+	EVS_LINGER,		/* after a TLS error: the alert out, our side
+				 * shut, the peer's bytes read and dropped
+				 * until it closes (EVS_LINGER_MS at most) */
 	EVS_OVER,		/* finished; freed by the loop */
 };
 
@@ -61,7 +65,27 @@ struct esess {
 					 * watchdog's nearest deadline */
 	size_t		 hidx;		/* index in the loop's timer heap */
 	struct evpf	*pf;		/* postfix role: the set-up's state */
+	struct srclim_ent *src;		/* its per-source count, or NULL */
+	struct esess	*hq_next;	/* the loop's handshake queue */
+	struct esess	*hq_prev;
+	int		 hq_in;		/* in it */
+	uint32_t	 hq_peer_ev;	/* events recorded while queued */
+	uint32_t	 hq_fwd_ev;
+	int64_t		 ticket_due;	/* a TLS 1.3 ticket waits in r.out
+					 * until then at most, or 0 */
+	size_t		 lingered;	/* bytes dropped in EVS_LINGER */
 };
+
+/* A TLS 1.3 server's session ticket waits for the first application
+ * data, to leave in the same segment; at most this long, so a client that
+ * sends nothing or waits for it (to resume later) still gets it. */
+#define EVS_TICKET_MS	50
+
+/* After a TLS error, the peer's close is awaited this long (and this many
+ * of its bytes read), so that closing a socket with unread data does not
+ * send a reset that destroys the alert before the peer reads it. */
+#define EVS_LINGER_MS		1000
+#define EVS_LINGER_BYTES	65536
 
 /* A session for connection fd (non-blocking) from peer, accepted for
  * service svc of rt (the reference moves in), registered with epfd;
@@ -78,14 +102,17 @@ struct esess	*evs_new(int epfd, struct rt *rt, size_t svc, int fd,
  * it with evs_free after its current batch of events. 0 to wait. */
 int		 evs_drive(struct esess *e, int from_fwd, uint32_t events);
 
-/* The watchdog's nearest deadline (monotonic ms, wd_now_ms). */
+/* The nearest deadline (monotonic ms, wd_now_ms): the watchdog's, or
+ * the end of a session ticket's wait. */
 int64_t		 evs_deadline(const struct esess *e);
 
 /* The timer fired: 1 if a deadline really passed (the session is over
- * as with evs_drive), 0 if progress moved it (see evs_deadline). */
+ * as with evs_drive), 0 if progress moved it (see evs_deadline) or only
+ * a waiting session ticket was due (it is sent). */
 int		 evs_expire(struct esess *e);
 
-/* Frees an over session and drops its generation. */
+/* Frees an over session, drops its generation and its per-source
+ * count. */
 void		 evs_free(struct esess *e);
 
 /* For the postfix role's steps (evpf.c), which run inside evs_drive:

@@ -513,7 +513,7 @@ handoff_new(struct rt *rt, size_t svc, int fd,
 	ho_who(fd, c->who, sizeof(c->who));
 	/* Request and descriptor: the control service's handshake
 	 * deadline. */
-	wd_arm(&c->s.wd, c->s.svc->handshake_ms);
+	wd_arm(&c->s.wd, c->s.svc->handshake_ms, WD_REQUEST);
 	return c;
 }
 
@@ -526,9 +526,9 @@ handoff_fd(const struct ho_conn *c)
 int64_t
 handoff_due_ms(const struct ho_conn *c)
 {
-	const char *why;
+	enum wd_kind kind;
 
-	return wd_now_ms() + wd_timeout(&c->s.wd, &why);
+	return wd_now_ms() + wd_timeout(&c->s.wd, &kind);
 }
 
 void
@@ -547,6 +547,16 @@ handoff_refuse(struct ho_conn *c, enum ctl_refusal r, const char *text)
 		stats_refused(c->s.st.svc);
 	ho_refuse(&c->s, c->who, r, text);
 	handoff_close(c);
+}
+
+void
+handoff_expire(struct ho_conn *c)
+{
+	enum wd_kind kind;
+
+	(void)wd_timeout(&c->s.wd, &kind);
+	sess_timeout(&c->s, kind);	/* the ending, as counted */
+	handoff_refuse(c, CTL_TIMEOUT, "no complete request in time");
 }
 
 /* A read failed or the client left (what): the session is to end. */

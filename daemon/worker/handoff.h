@@ -58,6 +58,10 @@ void		 handoff_close(struct ho_conn *c);
 void		 handoff_refuse(struct ho_conn *c, enum ctl_refusal r,
 		    const char *text);
 
+/* The request deadline has passed: counts the ending as a request
+ * timeout and refuses with "timeout" (handoff_refuse). */
+void		 handoff_expire(struct ho_conn *c);
+
 /* The pool's job function (pool_fn) for a c whose handoff_read said 1:
  * parses and decides, answers, receives the peer's socket, runs the TLS
  * handshake on it in the requested role, checks the level, reports the

@@ -161,8 +161,7 @@ void
 horeq_expire(int64_t now_ms)
 {
 	while (H.head != NULL && H.head->due_ms <= now_ms)
-		handoff_refuse(node_remove(H.head), CTL_TIMEOUT, "no complete "
-		    "request in time");
+		handoff_expire(node_remove(H.head));
 }
 
 int

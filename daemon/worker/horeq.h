@@ -34,7 +34,7 @@ void	horeq_add(struct ho_conn *c);
 void	horeq_events(void);
 
 /* Ends every connection whose deadline is at or before now_ms (monotonic)
- * with "refused timeout". */
+ * with "refused timeout" (handoff_expire). */
 void	horeq_expire(int64_t now_ms);
 
 /* Milliseconds from now_ms to the nearest deadline (>= 0), or -1 when no

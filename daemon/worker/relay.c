@@ -73,6 +73,7 @@ ssl_result(struct relay *r, int ret, const char *op, char *why, size_t len)
 			return STEP_MOVED;
 		}
 		snprintf(why, len, "TLS %s: %s", op, strerror(errno));
+		r->end = STATS_END_OTHER;
 		return STEP_FAIL;
 	default:
 		if (ERR_GET_REASON(ERR_peek_error()) ==
@@ -83,6 +84,7 @@ ssl_result(struct relay *r, int ret, const char *op, char *why, size_t len)
 		}
 		snprintf(why, len, "TLS %s: %s", op,
 		    log_tls_errors(tls, sizeof(tls)));
+		r->end = STATS_END_TLS_ERROR;
 		return STEP_FAIL;
 	}
 }
@@ -148,9 +150,11 @@ step_tls_write(struct relay *r, char *why, size_t len)
 		/* A peer that sent close_notify may still read (TLS 1.3
 		 * half-close); one whose socket is gone cannot: what is left
 		 * in p2t can no longer be delivered. */
-		if (rc == STEP_MOVED)
+		if (rc == STEP_MOVED) {
+			r->end = STATS_END_PEER_CLOSED;
 			return set_why(why, len, "TLS write: the peer closed the "
 			    "connection before all data was delivered");
+		}
 		return rc;
 	}
 	r->p2t_off += (size_t)n;
@@ -275,27 +279,35 @@ step_plain_shutdown(struct relay *r, char *why, size_t len)
 	return STEP_MOVED;
 }
 
-/* Sends what the TLS records collected in r->out: when application data
- * or the close_notify is among it. Until then a TLS 1.3 session ticket
- * (or a KeyUpdate) waits, and goes with the first data: one segment, not
- * two. A peer that is gone fails the relay if application data was
- * collected; else it only ends the TLS side, as a lost connection. */
+/* Sends what the TLS records collected in r->out; called when nothing
+ * else moves, that is before the relay would wait. A TLS 1.3 session
+ * ticket alone (r->held) waits for application data, the close_notify or
+ * relay_unhold, and goes with the first data: one segment, not two.
+ * Anything else (an alert, a KeyUpdate, a reply to one) goes now: the
+ * peer may be waiting for it. A peer that is gone fails the relay if
+ * application data was collected; else it only ends the TLS side, as a
+ * lost connection. */
 static int
 step_tls_flush(struct relay *r, char *why, size_t len)
 {
 	long n;
 
 	if (r->out == NULL || sockbio_pending(r->out) == 0 ||
-	    (!r->out_data && !(r->flags & RELAY_F_T_SHUT)) ||
 	    (r->edge && !(r->ready & RELAY_R_T_WR)))
 		return STEP_IDLE;
+	if (!r->out_data && !(r->flags & RELAY_F_T_SHUT) &&
+	    sockbio_pending(r->out) <= r->held)
+		return STEP_IDLE;
+	r->held = 0;
 	if ((n = sockbio_flush(r->out)) < 0) {
 		if (errno != EPIPE && errno != ECONNRESET)
 			return set_why(why, len, "TLS write: %s",
 			    strerror(errno));
-		if (r->out_data)
+		if (r->out_data) {
+			r->end = STATS_END_PEER_CLOSED;
 			return set_why(why, len, "TLS write: the peer closed "
 			    "the connection before all data was delivered");
+		}
 		sockbio_discard(r->out);
 		r->flags |= RELAY_F_T_EOF | RELAY_F_T_DIRTY;
 		return STEP_MOVED;
@@ -350,13 +362,21 @@ relay_release(struct relay *r)
 	r->released = 1;
 }
 
+/* A deadline ended the relay. */
+static int
+relay_timeout(struct relay *r, enum wd_kind kind, char *why, size_t len)
+{
+	r->end = stats_end_of_wd(kind);
+	return set_why(why, len, "%s", wd_text(kind));
+}
+
 /* Waits until a step could make progress; -1 on a deadline. After
  * RELAY_IDLE_MS without any, the session releases its buffers. */
 static int
 relay_wait(struct relay *r, struct wd *w, char *why, size_t len)
 {
 	struct pollfd pf[2];
-	const char *reason;
+	enum wd_kind kind;
 	int timeout, n, idle;
 
 	pf[0].fd = r->pfd;
@@ -374,8 +394,8 @@ relay_wait(struct relay *r, struct wd *w, char *why, size_t len)
 		pf[0].fd = -1;
 	if (pf[1].events == 0)
 		pf[1].fd = -1;
-	if ((timeout = wd_timeout(w, &reason)) == 0)
-		return set_why(why, len, "%s", reason);
+	if ((timeout = wd_timeout(w, &kind)) == 0)
+		return relay_timeout(r, kind, why, len);
 	idle = !r->released && r->p2t_len == 0 && r->t2p_len == 0 &&
 	    timeout > RELAY_IDLE_MS;
 	n = poll(pf, 2, idle ? RELAY_IDLE_MS : timeout);
@@ -383,8 +403,8 @@ relay_wait(struct relay *r, struct wd *w, char *why, size_t len)
 		return set_why(why, len, "poll: %s", strerror(errno));
 	if (n == 0 && idle)
 		relay_release(r);
-	else if (n == 0 && wd_timeout(w, &reason) == 0)
-		return set_why(why, len, "%s", reason);
+	else if (n == 0 && wd_timeout(w, &kind) == 0)
+		return relay_timeout(r, kind, why, len);
 	return 0;
 }
 
@@ -393,7 +413,7 @@ static void
 relay_drain(struct relay *r, struct wd *w)
 {
 	struct pollfd pf;
-	const char *reason;
+	enum wd_kind kind;
 	char why[16];
 	int timeout;
 
@@ -404,7 +424,7 @@ relay_drain(struct relay *r, struct wd *w)
 			return;
 		pf.fd = r->pfd;
 		pf.events = POLLOUT;
-		if ((timeout = wd_timeout(w, &reason)) == 0 ||
+		if ((timeout = wd_timeout(w, &kind)) == 0 ||
 		    poll(&pf, 1, timeout) == 0)
 			return;
 	}
@@ -490,6 +510,12 @@ relay_pump(struct relay *r, int *moved, char *why, size_t whylen)
 		r->p2t = r->t2p = NULL;
 	}
 	return RELAY_WAIT;
+}
+
+void
+relay_unhold(struct relay *r)
+{
+	r->held = 0;
 }
 
 void

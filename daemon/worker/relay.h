@@ -26,6 +26,7 @@
 
 #include <openssl/ssl.h>
 
+#include "stats.h"
 #include "watchdog.h"
 
 #define RELAY_BUF	16384	/* one TLS record of plaintext */
@@ -38,6 +39,9 @@ struct relay {
 					 * by ssl), whose collected bytes
 					 * relay_pump sends; else NULL */
 	int		 out_data;	/* out holds application data */
+	size_t		 held;		/* the first bytes of out are a TLS
+					 * 1.3 session ticket that waits for
+					 * data (relay_unhold) */
 	int		 tfd;		/* TLS peer socket (borrowed) */
 	int		 pfd;		/* plaintext socket (borrowed) */
 	unsigned char	*p2t;		/* plaintext -> TLS, RELAY_P2T_BUF */
@@ -52,6 +56,7 @@ struct relay {
 	int		 edge;		/* relay_pump: skip what cannot move */
 	uint64_t	 to_tls;	/* plaintext bytes sent over TLS */
 	uint64_t	 from_tls;	/* plaintext bytes received over TLS */
+	enum stats_end	 end;		/* after a failure: which kind */
 };
 
 #define RELAY_F_P_EOF	0x01	/* plaintext side sent EOF */
@@ -89,11 +94,17 @@ int	relay_run(struct relay *r, struct wd *w, char *why, size_t whylen);
  * holds none. With r->edge set, steps whose socket is not ready
  * (r->ready, from relay_ready) are skipped. With r->out, what the TLS
  * records collect there is sent when no step moves any more (and when
- * the collection is full), and the relay is done only when it is all
- * sent. */
+ * the collection is full): alerts, KeyUpdates and other post-handshake
+ * messages leave before the relay waits. Only r->held bytes (a TLS 1.3
+ * session ticket) wait, for application data, the close_notify or
+ * relay_unhold. The relay is done only when it is all sent. */
 #define RELAY_WAIT	0
 #define RELAY_DONE	1
 int	relay_pump(struct relay *r, int *moved, char *why, size_t whylen);
+
+/* The deferred TLS 1.3 session ticket (r->held bytes at the front of
+ * r->out) may go: the next relay_pump sends it even without data. */
+void	relay_unhold(struct relay *r);
 
 /* Edge mode: an epoll event (EPOLLIN, EPOLLOUT, ... bits) on the TLS
  * socket (is_tls) or the plaintext socket. Every event of a session is

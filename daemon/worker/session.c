@@ -77,12 +77,12 @@ int
 sess_wait(struct sess *s, int fd, short events)
 {
 	struct pollfd pf = { fd, events, 0 };
-	const char *reason;
+	enum wd_kind kind;
 	int timeout, n;
 
 	for (;;) {
-		if ((timeout = wd_timeout(&s->wd, &reason)) == 0) {
-			snprintf(s->why, sizeof(s->why), "%s", reason);
+		if ((timeout = wd_timeout(&s->wd, &kind)) == 0) {
+			sess_timeout(s, kind);
 			return -1;
 		}
 		n = poll(&pf, 1, timeout);
@@ -100,6 +100,7 @@ int
 sess_handshake_step(struct sess *s, int *want)
 {
 	char tls[512];
+	enum stats_hs why;
 	int n, e;
 
 	ERR_clear_error();
@@ -110,7 +111,10 @@ sess_handshake_step(struct sess *s, int *want)
 		*want = e;
 		return 0;
 	}
-	stats_hs_fail(&s->st, stats_hs_reason(e));
+	why = stats_hs_reason(e);
+	stats_hs_fail(&s->st, why);
+	stats_end_set(&s->st, why == STATS_HS_PEER_CLOSED ?
+	    STATS_END_PEER_CLOSED : STATS_END_TLS_ERROR);
 	if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)
 		snprintf(s->why, sizeof(s->why), "TLS handshake: %s",
 		    errno ? strerror(errno) : "lost connection");
@@ -121,10 +125,19 @@ sess_handshake_step(struct sess *s, int *want)
 }
 
 void
+sess_timeout(struct sess *s, enum wd_kind kind)
+{
+	if (kind == WD_CONNECT && s->svc->fwd_text != NULL)
+		snprintf(s->why, sizeof(s->why), "connect timeout to %s",
+		    s->svc->fwd_text);
+	else
+		snprintf(s->why, sizeof(s->why), "%s", wd_text(kind));
+	stats_end_set(&s->st, stats_end_of_wd(kind));
+}
+
+void
 sess_handshake_timeout(struct sess *s)
 {
-	strncat(s->why, " in TLS handshake",
-	    sizeof(s->why) - strlen(s->why) - 1);
 	stats_hs_fail(&s->st, STATS_HS_TIMEOUT);
 }
 
@@ -133,7 +146,7 @@ sess_handshake(struct sess *s, int fd)
 {
 	int rc, want;
 
-	wd_arm(&s->wd, s->handshake_ms);
+	wd_arm(&s->wd, s->handshake_ms, WD_HANDSHAKE);
 	while ((rc = sess_handshake_step(s, &want)) == 0) {
 		if (sess_wait(s, fd, want == SSL_ERROR_WANT_READ ? POLLIN :
 		    POLLOUT) < 0) {
@@ -247,7 +260,8 @@ sess_log_end(const struct sess *s, const struct relay *r, int failed)
 void
 sess_finish(struct sess *s, const struct relay *r, int failed)
 {
-	stats_sess_end(&s->st, s->ssl, r->from_tls, r->to_tls);
+	stats_sess_end(&s->st, s->ssl, r->from_tls, r->to_tls, failed,
+	    r->end);
 	if (failed || s->svc->session_log)
 		sess_log_end(s, r, failed);
 	SSL_free(s->ssl);

@@ -55,10 +55,15 @@ void	sess_init(struct sess *s, const struct rt *rt, size_t svc, int fd,
 void	sess_finish(struct sess *s, const struct relay *r, int failed);
 
 /* One SSL_do_handshake: 1 done, 0 to wait (*want is SSL_ERROR_WANT_READ
- * or _WRITE), -1 failed (why set, failure counted). */
+ * or _WRITE), -1 failed (why set, failure and ending counted). */
 int	sess_handshake_step(struct sess *s, int *want);
 
-/* The handshake deadline passed (why holds the watchdog's reason). */
+/* A deadline of kind passed: why names it (a connect timeout with the
+ * forward target), the ending is counted as that timeout. */
+void	sess_timeout(struct sess *s, enum wd_kind kind);
+
+/* A deadline ended the handshake (after sess_timeout): counted as a
+ * handshake that timed out. */
 void	sess_handshake_timeout(struct sess *s);
 
 /* TCP_NODELAY on fd if it is a TCP socket (errors are ignored). */

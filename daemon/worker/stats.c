@@ -28,6 +28,19 @@ const char *const stats_hs_names[STATS_HS_N] = {
 	[STATS_HS_OTHER]	= "other",
 };
 
+const char *const stats_end_names[STATS_END_N] = {
+	[STATS_END_OTHER]		= "other",
+	[STATS_END_CLOSED]		= "closed",
+	[STATS_END_HANDSHAKE_TIMEOUT]	= "handshake_timeout",
+	[STATS_END_CONNECT_TIMEOUT]	= "connect_timeout",
+	[STATS_END_REQUEST_TIMEOUT]	= "request_timeout",
+	[STATS_END_IDLE_TIMEOUT]	= "idle_timeout",
+	[STATS_END_LIFETIME]		= "lifetime",
+	[STATS_END_PEER_CLOSED]		= "peer_closed",
+	[STATS_END_TLS_ERROR]		= "tls_error",
+	[STATS_END_CONNECT_FAILED]	= "connect_failed",
+};
+
 static pthread_mutex_t stats_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct svc_stats *stats_v[STATS_MAX_SERVICES];
 static size_t stats_n;
@@ -67,9 +80,12 @@ stats_read(const struct svc_stats *st, struct svc_stats *out)
 	out->active = GET(st->active);
 	out->sessions = GET(st->sessions);
 	out->refused = GET(st->refused);
+	out->refused_source = GET(st->refused_source);
 	out->hs_ok = GET(st->hs_ok);
 	for (i = 0; i < STATS_HS_N; i++)
 		out->hs_fail[i] = GET(st->hs_fail[i]);
+	for (i = 0; i < STATS_END_N; i++)
+		out->ends[i] = GET(st->ends[i]);
 	out->bytes_in = GET(st->bytes_in);
 	out->bytes_out = GET(st->bytes_out);
 }
@@ -82,10 +98,18 @@ stats_refused(struct svc_stats *st)
 }
 
 void
+stats_refused_source(struct svc_stats *st)
+{
+	if (st != NULL)
+		ADD(st->refused_source, 1);
+}
+
+void
 stats_sess_start(struct stats_sess *ss, struct svc_stats *svc)
 {
 	ss->svc = svc;
 	ss->hs_counted = 0;
+	ss->end = STATS_END_OTHER;
 	if (svc != NULL) {
 		ADD(svc->active, 1);
 		ADD(svc->sessions, 1);
@@ -154,13 +178,43 @@ stats_hs_reason(int ssl_error)
 }
 
 void
-stats_sess_end(struct stats_sess *ss, SSL *ssl, uint64_t bytes_in,
-    uint64_t bytes_out)
+stats_end_set(struct stats_sess *ss, enum stats_end why)
 {
+	if (ss->end == STATS_END_OTHER)
+		ss->end = why;
+}
+
+enum stats_end
+stats_end_of_wd(enum wd_kind kind)
+{
+	switch (kind) {
+	case WD_HANDSHAKE:
+		return STATS_END_HANDSHAKE_TIMEOUT;
+	case WD_CONNECT:
+		return STATS_END_CONNECT_TIMEOUT;
+	case WD_REQUEST:
+		return STATS_END_REQUEST_TIMEOUT;
+	case WD_LIFETIME:
+		return STATS_END_LIFETIME;
+	case WD_IDLE:
+		return STATS_END_IDLE_TIMEOUT;
+	default:
+		return STATS_END_OTHER;
+	}
+}
+
+void
+stats_sess_end(struct stats_sess *ss, SSL *ssl, uint64_t bytes_in,
+    uint64_t bytes_out, int failed, enum stats_end fallback)
+{
+	enum stats_end end = !failed ? STATS_END_CLOSED :
+	    ss->end != STATS_END_OTHER ? ss->end : fallback;
+
 	if (ss->svc == NULL)
 		return;
 	if (!ss->hs_counted && ssl != NULL && SSL_is_init_finished(ssl))
 		stats_hs_fail(ss, STATS_HS_CERT);
+	ADD(ss->svc->ends[end], 1);
 	ADD(ss->svc->bytes_in, bytes_in);
 	ADD(ss->svc->bytes_out, bytes_out);
 	SUB(ss->svc->active, 1);

@@ -166,12 +166,19 @@ report_service(struct buf *b, const struct st_svc *sv)
 	field_u64(b, "active", st.active);
 	field_u64(b, "sessions", st.sessions);
 	field_u64(b, "refused", st.refused);
+	field_u64(b, "refused_source", st.refused_source);
 	field_u64(b, "hs_ok", st.hs_ok);
 	for (k = 0; k < STATS_HS_N; k++) {
 		char name[32];
 
 		snprintf(name, sizeof(name), "hs_%s", stats_hs_names[k]);
 		field_u64(b, name, st.hs_fail[k]);
+	}
+	for (k = 0; k < STATS_END_N; k++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "end_%s", stats_end_names[k]);
+		field_u64(b, name, st.ends[k]);
 	}
 	field_u64(b, "bytes_in", st.bytes_in);
 	field_u64(b, "bytes_out", st.bytes_out);

@@ -1,7 +1,8 @@
 /*
  * watchdog.c - deadline arithmetic for sessions.
  *
- * Runs in: worker session threads; each struct wd belongs to one session.
+ * Runs in: worker session threads and event loops; each struct wd
+ * belongs to one session.
  */
 #include "config.h"
 
@@ -30,15 +31,17 @@ wd_init(struct wd *w, int64_t idle_ms, int64_t life_ms)
 }
 
 void
-wd_arm(struct wd *w, int64_t phase_ms)
+wd_arm(struct wd *w, int64_t phase_ms, enum wd_kind phase)
 {
 	w->phase_end_ms = wd_now_ms() + phase_ms;
+	w->phase = phase;
 }
 
 void
 wd_disarm(struct wd *w)
 {
 	w->phase_end_ms = 0;
+	w->last_io_ms = wd_now_ms();
 }
 
 void
@@ -48,22 +51,42 @@ wd_progress(struct wd *w)
 }
 
 int
-wd_timeout(const struct wd *w, const char **whyp)
+wd_timeout(const struct wd *w, enum wd_kind *kind)
 {
 	int64_t now = wd_now_ms(), end, t;
 
-	end = w->last_io_ms + w->idle_ms;
-	*whyp = "idle timeout";
-	if (w->phase_end_ms != 0 && w->phase_end_ms < end) {
+	if (w->phase_end_ms != 0) {
 		end = w->phase_end_ms;
-		*whyp = "handshake/connect timeout";
+		*kind = w->phase;
+	} else {
+		end = w->last_io_ms + w->idle_ms;
+		*kind = WD_IDLE;
 	}
 	if (w->life_end_ms != 0 && w->life_end_ms < end) {
 		end = w->life_end_ms;
-		*whyp = "session lifetime exceeded";
+		*kind = WD_LIFETIME;
 	}
 	t = end - now;
 	if (t <= 0)
 		return 0;
 	return t > INT_MAX ? INT_MAX : (int)t;
+}
+
+const char *
+wd_text(enum wd_kind kind)
+{
+	switch (kind) {
+	case WD_HANDSHAKE:
+		return "handshake timeout";
+	case WD_CONNECT:
+		return "connect timeout";
+	case WD_REQUEST:
+		return "request timeout";
+	case WD_LINGER:
+		return "linger timeout";
+	case WD_LIFETIME:
+		return "session lifetime exceeded";
+	default:
+		return "idle timeout";
+	}
 }

@@ -1,0 +1,26 @@
+#!/bin/sh
+# t/56-status-fuzz.t - builds the libFuzzer target for the admin socket's
+# texts (t/fuzz/fuzz_status.c: the status reply as "tlsward status" reads
+# and prints it, text and JSON, and the %XX encoding with its round trip)
+# and runs it for a bounded time (FUZZ_SECONDS, default 20) from a real
+# daemon's reply. Skipped without clang or libFuzzer.
+. "$TOP_SRCDIR/t/lib.sh"
+. "$TOP_SRCDIR/t/lib-fuzz.sh"
+tap_setup
+S=$TOP_SRCDIR
+fuzz_build fuzz_status -I"$S/common" -I"$S/cli" "$S/t/fuzz/fuzz_status.c" \
+    "$S/cli/status_fmt.c" "$S/common/util.c" "$S/common/log.c" -lcrypto
+
+mkdir "$T/corpus"
+cat > "$T/corpus/reply" <<'EOT'
+daemon version=0.1.0 pid=4242 uptime_s=3725 config=/etc/tlsward worker_restarts=1 reloads=2 last_reload=ok
+worker pid=4243 generation=3 services=2
+events threads=2 sessions=5 max_sessions=3584 refused=0
+pool threads=4 busy=1 idle=3 max=256 queued=0 queue_limit=128
+service name=web role=server listen=127.0.0.1:443 active=5 sessions=1200 refused=0 refused_source=3 hs_ok=1150 hs_timeout=20 hs_protocol=5 hs_cipher=1 hs_certificate=0 hs_peer_closed=24 hs_other=0 end_other=0 end_closed=1100 end_handshake_timeout=20 end_idle_timeout=2 end_tls_error=6 bytes_in=123456 bytes_out=654321
+cert service=web subject=CN%3dwww.example.org algorithm=RSA bits=2048 not_after=2027-03-01T00:00:00Z days_left=84
+EOT
+printf 'error this tlswardd serves the configuration in /etc/x, not /etc/y\nfailed errors=1\n' > "$T/corpus/error"
+printf 'daemon name=%%zz%%4 x=%%41%%\n' > "$T/corpus/pct"
+FUZZ_ARGS=-close_fd_mask=3 fuzz_run fuzz_status "the status reply reader" 4
+tap_done

@@ -97,6 +97,9 @@ for i in $(seq 100); do
 done
 is "$(grep -c 'refused: timeout: no complete request in time' "$DLOG")" "$N" \
     "each is logged with its reason"
+rt=$(tw status --json | python3 -c 'import json, sys
+print(json.load(sys.stdin)["services"][0]["endings"]["failed"]["request_timeout"])')
+is "$rt" "$N" "and counted as request timeouts in tlsward status"
 grep -q 'refused connection' "$DLOG" && diag "$(grep 'refused connection' "$DLOG" | head -n 3)"
 daemon_stop
 tap_done

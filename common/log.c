@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <paths.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -331,4 +333,83 @@ log_panic(const char *fmt, ...)
 {
 	LOG_BODY(LOG_CRIT, "panic: ", NULL);
 	abort();
+}
+
+/* ------------------------------------------------------ rate limits */
+
+static pthread_mutex_t log_limit_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int
+log_limit_check(struct log_limit *l, int64_t now_ms, unsigned long *suppressed)
+{
+	if (l->said && now_ms - l->last_ms < LOG_LIMIT_MS) {
+		l->suppressed++;
+		return 0;
+	}
+	*suppressed = l->suppressed;
+	l->suppressed = 0;
+	l->last_ms = now_ms;
+	l->said = 1;
+	return 1;
+}
+
+/* log_limit_check at the monotonic clock's now, locked. */
+static int
+log_limit_now(struct log_limit *l, unsigned long *suppressed)
+{
+	struct timespec ts;
+	int say;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	pthread_mutex_lock(&log_limit_lock);
+	say = log_limit_check(l, (int64_t)ts.tv_sec * 1000 +
+	    ts.tv_nsec / 1000000, suppressed);
+	pthread_mutex_unlock(&log_limit_lock);
+	return say;
+}
+
+/* A warning's line, with the errno text err (or NULL) and the count of
+ * what was suppressed before it. */
+static void
+log_limited_emit(unsigned long suppressed, const char *err, const char *fmt,
+    va_list ap)
+{
+	char msg[1800], more[48] = "";
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (suppressed > 0)
+		snprintf(more, sizeof(more), " (%lu more suppressed)",
+		    suppressed);
+	if (err != NULL)
+		log_warnx("%s: %s%s", msg, err, more);
+	else
+		log_warnx("%s%s", msg, more);
+}
+
+void
+log_warn_limited(struct log_limit *l, const char *fmt, ...)
+{
+	char buf[256];
+	const char *err = strerror_r(errno, buf, sizeof(buf));	/* GNU */
+	unsigned long n;
+	va_list ap;
+
+	if (!log_limit_now(l, &n))
+		return;
+	va_start(ap, fmt);
+	log_limited_emit(n, err, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_warnx_limited(struct log_limit *l, const char *fmt, ...)
+{
+	unsigned long n;
+	va_list ap;
+
+	if (!log_limit_now(l, &n))
+		return;
+	va_start(ap, fmt);
+	log_limited_emit(n, NULL, fmt, ap);
+	va_end(ap);
 }

@@ -23,6 +23,7 @@
 #define TLSWARD_LOG_H
 
 #include <stdarg.h>
+#include <stdint.h>
 
 #define LOG_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
@@ -95,6 +96,34 @@ void	log_debug(const char *fmt, ...) LOG_PRINTF(1, 2);
 void	log_fatal(const char *fmt, ...) LOG_PRINTF(1, 2) __attribute__((noreturn));
 void	log_fatalx(const char *fmt, ...) LOG_PRINTF(1, 2) __attribute__((noreturn));
 void	log_panic(const char *fmt, ...) LOG_PRINTF(1, 2) __attribute__((noreturn));
+
+/* Rate limits for warnings that a peer can repeat at will (accept
+ * errors, refusals, overload): one struct log_limit per call site, static,
+ * LOG_LIMIT_INIT. Such a line is said at most once per LOG_LIMIT_MS; the
+ * next one said ends in "(N more suppressed)" when N were not said in
+ * between. Lines suppressed with nothing said after them are not
+ * reported. */
+#define LOG_LIMIT_MS	1000
+
+struct log_limit {
+	int64_t		 last_ms;	/* when last said (monotonic) */
+	unsigned long	 suppressed;	/* not said since */
+	int		 said;		/* said at least once */
+};
+#define LOG_LIMIT_INIT	{ 0, 0, 0 }
+
+/* Counts one occurrence at now_ms (monotonic): 1 if it is to be said,
+ * with *suppressed set to the number not said since the last one; 0 if
+ * it is suppressed. Not locked: log_warn_limited and log_warnx_limited
+ * serialise their calls. */
+int	log_limit_check(struct log_limit *l, int64_t now_ms,
+	    unsigned long *suppressed);
+
+/* log_warn and log_warnx under the limit l. Any thread. */
+void	log_warn_limited(struct log_limit *l, const char *fmt, ...)
+	    LOG_PRINTF(2, 3);
+void	log_warnx_limited(struct log_limit *l, const char *fmt, ...)
+	    LOG_PRINTF(2, 3);
 
 /* Formats the OpenSSL error queue (oldest first, "; " separated) into buf
  * and clears the queue. Returns buf; "unknown error" if the queue was empty. */

@@ -1,8 +1,9 @@
 #!/bin/sh
 # t/66-flood.t - more connections than tlsproxy_max_sessions: the excess
-# is refused at once and logged, the admitted sessions are served, memory
-# stays bounded, and service resumes when the load goes. After bursts of
-# a thousand half-open handshakes the worker gives the memory back.
+# is refused at once and logged (rate-limited), the admitted sessions are
+# served, the refusals counted in status, memory stays bounded, and
+# service resumes when the load goes. After bursts of a thousand
+# half-open handshakes the worker gives the memory back.
 . "$TOP_SRCDIR/t/lib.sh"
 . "$TOP_SRCDIR/t/lib-daemon.sh"
 tap_setup
@@ -43,8 +44,9 @@ print(closed_fast)
 PY
 is "$(cat "$T/flood.out")" 3 "past 3 sessions, three connections are closed at once"
 wait_log 'refused connection from' 3
-is "$(grep -c 'service web: refused connection from \[127\.0\.0\.1\]:[0-9]*: all 3 sessions in use' "$DLOG")" 3 \
-    "each refusal is logged"
+# rate-limited: one line a second, the next saying how many it left out
+n=$(grep -c 'service web: refused connection from \[127\.0\.0\.1\]:[0-9]*: all 3 sessions in use' "$DLOG")
+ok $(( n >= 1 && n <= 3 ? 0 : 1 )) "the refusals are logged, at most one a second ($n lines for 3)"
 
 # a bounded storm: 300 connects that close at once
 python3 - "$port" <<'PY'

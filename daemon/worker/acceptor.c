@@ -1,8 +1,10 @@
 /*
- * acceptor.c - accept loop over the control-role (hand-off) listeners.
+ * acceptor.c - accept loop over the control-role (hand-off) listeners,
+ * and the loop of their request stage (horeq.c).
  *
  * Runs in: the worker, one thread. Holds a reference to the current
- * listener set (lset.h) and polls only its control-role listeners. The
+ * listener set (lset.h) and polls only its control-role listeners, the
+ * request stage's epoll set, and that stage's nearest deadline. The
  * control thread hands a new set over under a lock and wakes the thread
  * through a pipe; the accept path itself takes no lock.
  */
@@ -18,17 +20,17 @@
 #include <unistd.h>
 
 #include "acceptor.h"
+#include "handoff.h"
+#include "horeq.h"
 #include "lset.h"
-#include "control.h"
 #include "log.h"
-#include "pool.h"
 #include "runtime.h"
-#include "session.h"
-#include "stats.h"
 #include "util.h"
 #include "watchdog.h"
 
 #define ACCEPT_PAUSE_MS	100	/* no descriptors: try again after this */
+#define ACCEPT_BATCH	64	/* accepts per wake-up: the request stage
+				 * gets its turn during a connect flood */
 
 static struct {
 	pthread_mutex_t	 lock;
@@ -49,96 +51,50 @@ acceptor_init(char *err, size_t errlen)
 {
 	if (pipe2(A.wake, O_CLOEXEC | O_NONBLOCK) < 0)
 		return errf_errno(err, errlen, "pipe2");
-	return 0;
+	return horeq_init(err, errlen);
 }
 
-/* Logs and closes a connection the pool cannot take. */
-static void
-refuse(const struct lset *as, size_t idx, struct pool_job *job)
-{
-	struct pool_stats st;
-	char peer[80];
-
-	pool_stats(&st);
-	stats_refused(as->stats[idx]);
-	log_warnx("service %s: refused connection from %s: all %d session "
-	    "threads busy and %d queued", as->rt->svcs[job->svc].name,
-	    sess_addr_text(&job->peer, peer, sizeof(peer)), st.threads,
-	    st.queued);
-	if (as->rt->svcs[job->svc].role == SVC_CONTROL) {
-		/* A hand-off client learns why (a fresh socket's buffer
-		 * always has room for one line). */
-		char line[128];
-		ssize_t n = ctl_answer_fmt(line, sizeof(line), CTL_OVERLOADED,
-		    "all session threads busy");
-
-		if (n > 0)
-			(void)send(job->fd, line, (size_t)n, MSG_NOSIGNAL |
-			    MSG_DONTWAIT);
-	}
-	close(job->fd);
-	rt_unref(job->rt);
-}
-
-/* accept(2) failed for want of descriptors or memory: said at most once
- * a second, with how many were not said; the caller stops accepting for
- * ACCEPT_PAUSE_MS, or the listener, still readable, would spin. */
-static void
-accept_starved(void)
-{
-	static int64_t warned_ms;
-	static unsigned long quiet;
-	int64_t now = wd_now_ms();
-
-	if (now - warned_ms < 1000) {
-		quiet++;
-		return;
-	}
-	if (quiet > 0)
-		log_warn("acceptor: accept; not accepting for %d ms (%lu more "
-		    "since the last warning)", ACCEPT_PAUSE_MS, quiet);
-	else
-		log_warn("acceptor: accept; not accepting for %d ms",
-		    ACCEPT_PAUSE_MS);
-	warned_ms = now;
-	quiet = 0;
-}
-
-/* Accepts everything pending on listener idx; 1 if it ran out of
- * descriptors or memory (accept_starved). */
+/* Accepts up to ACCEPT_BATCH pending connections on listener idx (the
+ * listener stays readable for the rest); 1 if it ran out of
+ * descriptors or memory: the caller stops accepting for ACCEPT_PAUSE_MS,
+ * or the listener, still readable, would spin. */
 static int
 accept_some(const struct lset *as, size_t idx)
 {
-	struct pool_job job;
-	int fd;
+	static struct log_limit starved = LOG_LIMIT_INIT, failed =
+	    LOG_LIMIT_INIT;
+	struct sockaddr_storage peer;
+	struct ho_conn *c;
+	socklen_t plen;
+	int fd, k;
 
-	for (;;) {
-		memset(&job, 0, sizeof(job));
-		job.peerlen = sizeof(job.peer);
-		fd = accept4(as->fds[idx], (struct sockaddr *)&job.peer,
-		    &job.peerlen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	for (k = 0; k < ACCEPT_BATCH; k++) {
+		memset(&peer, 0, sizeof(peer));
+		plen = sizeof(peer);
+		fd = accept4(as->fds[idx], (struct sockaddr *)&peer, &plen,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno == EMFILE || errno == ENFILE ||
 			    errno == ENOBUFS || errno == ENOMEM) {
-				accept_starved();
+				log_warn_limited(&starved, "acceptor: accept; "
+				    "not accepting for %d ms", ACCEPT_PAUSE_MS);
 				return 1;
 			}
 			if (errno != EAGAIN && errno != EINTR &&
 			    errno != ECONNABORTED)
-				log_warn("accept");
+				log_warn_limited(&failed, "acceptor: accept");
 			return 0;
 		}
 		if (as->rt == NULL || as->svc[idx] < 0) {
 			close(fd);	/* a listener no longer configured */
 			continue;
 		}
-		job.fd = fd;
-		job.rt = rt_ref(as->rt);
-		job.svc = (size_t)as->svc[idx];
-		job.stats = as->stats[idx];
-		if (pool_submit(&job) < 0)
-			refuse(as, idx, &job);
+		/* The request is read without a thread (horeq.h). */
+		if ((c = handoff_new(rt_ref(as->rt), (size_t)as->svc[idx], fd,
+		    &peer, as->stats[idx])) != NULL)
+			horeq_add(c);
 	}
+	return 0;
 }
 
 /* Stops (on) or resumes polling the listeners of pf for input. */
@@ -151,11 +107,15 @@ listeners_pause(struct pollfd *pf, size_t n, int on)
 		pf[i].events = on ? 0 : POLLIN;
 }
 
-/* The poll set for as, plus the wake-up pipe last. */
+/* The poll set for as, then the wake-up pipe (PF_WAKE) and the request
+ * stage's epoll set (PF_REQ). */
+#define PF_WAKE(as)	((as)->nfds)
+#define PF_REQ(as)	((as)->nfds + 1)
+
 static struct pollfd *
 poll_set(const struct lset *as)
 {
-	struct pollfd *pf = xcalloc(as->nfds + 1, sizeof(*pf));
+	struct pollfd *pf = xcalloc(as->nfds + 2, sizeof(*pf));
 	size_t i;
 
 	for (i = 0; i < as->nfds; i++) {
@@ -163,8 +123,10 @@ poll_set(const struct lset *as)
 		pf[i].fd = lset_role(as, i) == SVC_CONTROL ? as->fds[i] : -1;
 		pf[i].events = POLLIN;
 	}
-	pf[as->nfds].fd = A.wake[0];
-	pf[as->nfds].events = POLLIN;
+	pf[PF_WAKE(as)].fd = A.wake[0];
+	pf[PF_WAKE(as)].events = POLLIN;
+	pf[PF_REQ(as)].fd = horeq_fd();
+	pf[PF_REQ(as)].events = POLLIN;
 	return pf;
 }
 
@@ -194,36 +156,60 @@ take_next(struct lset **cur, struct pollfd **pf)
 	return stop;
 }
 
+/* The poll timeout: the request stage's nearest deadline, and the end
+ * of a pause. */
+static int
+poll_timeout(int paused)
+{
+	int t = horeq_timeout_ms(wd_now_ms());
+
+	if (paused && (t < 0 || t > ACCEPT_PAUSE_MS))
+		t = ACCEPT_PAUSE_MS;
+	return t;
+}
+
 static void *
 acceptor_thread(void *arg)
 {
+	static struct log_limit lim = LOG_LIMIT_INIT;
 	struct lset *cur = arg;
 	struct pollfd *pf = poll_set(cur);
+	int64_t resume_ms = 0;
 	size_t i;
-	int paused = 0, n;
 
+	/* Hundreds of request deadlines can pass at once: their lines go
+	 * to the supervisor in a few datagrams, not one each. */
+	log_batch_start();
 	for (;;) {
-		if ((n = poll(pf, cur->nfds + 1, paused ? ACCEPT_PAUSE_MS :
-		    -1)) < 0) {
+		log_batch_flush();
+		if (poll(pf, cur->nfds + 2, poll_timeout(resume_ms != 0)) < 0) {
 			if (errno != EINTR)
-				log_warn("acceptor: poll");
+				log_warn_limited(&lim, "acceptor: poll");
 			continue;
 		}
-		if (n == 0 && paused) {
-			listeners_pause(pf, cur->nfds, paused = 0);
-			continue;
+		if (pf[PF_REQ(cur)].revents != 0)
+			horeq_events();
+		horeq_expire(wd_now_ms());
+		if (resume_ms != 0 && wd_now_ms() >= resume_ms) {
+			listeners_pause(pf, cur->nfds, 0);
+			resume_ms = 0;
 		}
-		if (pf[cur->nfds].revents != 0) {
+		if (pf[PF_WAKE(cur)].revents != 0) {
 			if (take_next(&cur, &pf))
 				break;
 			/* A new array polls everything; the old one resumes. */
-			listeners_pause(pf, cur->nfds, paused = 0);
+			listeners_pause(pf, cur->nfds, 0);
+			resume_ms = 0;
 			continue;
 		}
-		for (i = 0; i < cur->nfds && !paused; i++)
-			if ((pf[i].revents & POLLIN) && accept_some(cur, i))
-				listeners_pause(pf, cur->nfds, paused = 1);
+		for (i = 0; i < cur->nfds && resume_ms == 0; i++)
+			if ((pf[i].revents & POLLIN) && accept_some(cur, i)) {
+				listeners_pause(pf, cur->nfds, 1);
+				resume_ms = wd_now_ms() + ACCEPT_PAUSE_MS;
+			}
 	}
+	horeq_clear("the worker is stopping");
+	log_batch_flush();
 	free(pf);
 	lset_unref(cur);
 	return NULL;

@@ -1,8 +1,10 @@
 /*
  * acceptor.h - the thread that accepts connections on the control-role
- * (hand-off) listeners and hands them to the pool; past the pool's queue,
- * connections are closed at once with a log line. Server- and client-role
- * listeners belong to the event loops (evloop.h).
+ * (hand-off) listeners and reads their requests without blocking (the
+ * request stage, horeq.h); a complete request goes to the pool. Over
+ * tlsproxy_max_sessions, or past the pool's queue, a client is answered
+ * "refused overloaded", closed and logged (rate-limited). Server- and
+ * client-role listeners belong to the event loops (evloop.h).
  *
  * Runs in: the worker (one thread). The listener set and the generation
  * its sessions are served with travel together: a reload replaces both

@@ -76,7 +76,6 @@ struct loop {
 	int		 listening;	/* ls's listeners are in epfd */
 	unsigned	 gen;		/* the E.gen taken */
 	int64_t		 resume_ms;	/* paused (EMFILE) until, or 0 */
-	int64_t		 warned_ms;	/* last EMFILE warning */
 	struct esess	**heap;		/* min-heap on due */
 	size_t		 nheap, capheap;
 	struct esess	**dead;		/* over in this batch: free after */
@@ -99,7 +98,9 @@ static struct {
 	int		 mem_cap;	/* the cgroup memory limit's, or 0 */
 	struct cg_limits cg;		/* read before the sandbox */
 	int		 max;		/* effective limit (atomic) */
-	int		 active;	/* sessions now (atomic) */
+	int		 active;	/* sessions now, hand-offs too
+					 * (atomic) */
+	int		 handoffs;	/* of which hand-offs (atomic) */
 	uint64_t	 refused;	/* (atomic) */
 	int		 peak;		/* most sessions since the last trim
 					 * (atomic) */
@@ -355,17 +356,19 @@ loop_listen(struct loop *L, int on)
 	L->listening = on;
 }
 
-/* Logs and closes a connection over the session limit. */
+/* Logs (rate-limited: a flood repeats it at will) and closes a
+ * connection over the session limit. */
 static void
 refuse(const struct lset *ls, size_t idx, int fd,
     const struct sockaddr_storage *peer)
 {
+	static struct log_limit lim = LOG_LIMIT_INIT;
 	char text[80];
 
 	__atomic_add_fetch(&E.refused, 1, __ATOMIC_RELAXED);
 	stats_refused(ls->stats[idx]);
-	log_warnx("service %s: refused connection from %s: all %d sessions "
-	    "in use", ls->rt->svcs[ls->svc[idx]].name,
+	log_warnx_limited(&lim, "service %s: refused connection from %s: "
+	    "all %d sessions in use", ls->rt->svcs[ls->svc[idx]].name,
 	    sess_addr_text(peer, text, sizeof(text)),
 	    __atomic_load_n(&E.max, __ATOMIC_RELAXED));
 	close(fd);
@@ -403,15 +406,12 @@ refuse_source(const struct lset *ls, size_t idx, int fd,
 static void
 loop_pause(struct loop *L)
 {
-	int64_t now = wd_now_ms();
+	static struct log_limit lim = LOG_LIMIT_INIT;
 
-	if (now - L->warned_ms >= 1000) {
-		log_warn("event loop: accept; not accepting for %d ms",
-		    EVLOOP_PAUSE_MS);
-		L->warned_ms = now;
-	}
+	log_warn_limited(&lim, "event loop: accept; not accepting for %d ms",
+	    EVLOOP_PAUSE_MS);
 	loop_listen(L, 0);
-	L->resume_ms = now + EVLOOP_PAUSE_MS;
+	L->resume_ms = wd_now_ms() + EVLOOP_PAUSE_MS;
 }
 
 static void
@@ -423,6 +423,7 @@ loop_accept(struct loop *L, size_t idx)
 	struct srclim_ent *src;
 	enum srclim_verdict v;
 	socklen_t plen;
+	static struct log_limit lim = LOG_LIMIT_INIT;
 	struct esess *e;
 	int fd, k;
 
@@ -436,7 +437,7 @@ loop_accept(struct loop *L, size_t idx)
 				loop_pause(L);
 			else if (errno != EAGAIN && errno != EINTR &&
 			    errno != ECONNABORTED)
-				log_warn("event loop: accept");
+				log_warn_limited(&lim, "event loop: accept");
 			return;
 		}
 		if ((v = srclim_admit(ls->stats[idx],
@@ -573,6 +574,7 @@ loop_main(void *arg)
 {
 	struct loop *L = arg;
 	struct epoll_event ev[EVLOOP_BATCH];
+	static struct log_limit lim = LOG_LIMIT_INIT;
 	struct evh *h;
 	int i, n, woken;
 
@@ -581,7 +583,7 @@ loop_main(void *arg)
 		log_batch_flush();
 		n = epoll_wait(L->epfd, ev, EVLOOP_BATCH, loop_timeout(L));
 		if (n < 0 && errno != EINTR)
-			log_warn("event loop: epoll_wait");
+			log_warn_limited(&lim, "event loop: epoll_wait");
 		/* A new listener set is taken after the batch: listener
 		 * events of this batch point into the current one. */
 		woken = 0;
@@ -748,16 +750,49 @@ evloop_stop_accepting(void)
 	evloop_set(NULL, __atomic_load_n(&E.max, __ATOMIC_RELAXED));
 }
 
+/* Sessions on the loops (the pool counts its own). */
+static int
+loop_sessions(void)
+{
+	return __atomic_load_n(&E.active, __ATOMIC_RELAXED) -
+	    __atomic_load_n(&E.handoffs, __ATOMIC_RELAXED);
+}
+
 int
 evloop_wait_idle(int64_t deadline_ms)
 {
 	struct timespec ts = { 0, 20 * 1000000 };
 	int n;
 
-	while ((n = __atomic_load_n(&E.active, __ATOMIC_RELAXED)) > 0 &&
-	    wd_now_ms() < deadline_ms)
+	while ((n = loop_sessions()) > 0 && wd_now_ms() < deadline_ms)
 		nanosleep(&ts, NULL);
 	return n;
+}
+
+int
+evloop_session_take(void)
+{
+	if (__atomic_add_fetch(&E.active, 1, __ATOMIC_RELAXED) >
+	    __atomic_load_n(&E.max, __ATOMIC_RELAXED)) {
+		__atomic_sub_fetch(&E.active, 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&E.refused, 1, __ATOMIC_RELAXED);
+		return -1;
+	}
+	__atomic_add_fetch(&E.handoffs, 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
+void
+evloop_session_put(void)
+{
+	__atomic_sub_fetch(&E.handoffs, 1, __ATOMIC_RELAXED);
+	__atomic_sub_fetch(&E.active, 1, __ATOMIC_RELAXED);
+}
+
+int
+evloop_max_sessions(void)
+{
+	return __atomic_load_n(&E.max, __ATOMIC_RELAXED);
 }
 
 void

@@ -16,12 +16,14 @@
  * stack. A loop accepts and serves in one thread, handles many ready
  * sockets per epoll_wait, and an idle session is its state (a few KiB)
  * plus OpenSSL's. Hand-off (control-role) sessions keep their blocking
- * pool threads (pool.h): their line protocol is short and rare.
+ * pool threads (pool.h) once their request has been read (horeq.h):
+ * their line protocol is short and rare.
  *
  * Limits: at most tlsproxy_max_sessions sessions at once over all loops
- * (0: as many as the open-files limit allows, two descriptors each, and
- * the cgroup memory limit has room for, cgroup.h); past it a connection
- * is accepted, logged and closed at once.
+ * and the hand-off sessions together (0: as many as the open-files limit
+ * allows, two descriptors each, and the cgroup memory limit has room
+ * for, cgroup.h); past it a connection is accepted, logged and closed at
+ * once.
  */
 #ifndef TLSWARD_EVLOOP_H
 #define TLSWARD_EVLOOP_H
@@ -48,13 +50,24 @@ void	evloop_set(struct lset *ls, int max_sessions);
 /* Stops accepting (drain). Returns when no loop polls a listener. */
 void	evloop_stop_accepting(void);
 
-/* Waits until no session is left or until deadline_ms (wd_now_ms).
- * Returns the number of sessions still running. */
+/* Waits until no loop session is left or until deadline_ms
+ * (wd_now_ms). Returns the number of loop sessions still running. */
 int	evloop_wait_idle(int64_t deadline_ms);
+
+/* A session that runs off the loops (a hand-off, from accept to its
+ * end) takes a place in the same limit: 0, or -1 when all are in use
+ * (counted as refused; the caller refuses the connection). Every 0 is
+ * matched by one evloop_session_put. Any thread; before evloop_start
+ * the limit is 0. */
+int	evloop_session_take(void);
+void	evloop_session_put(void);
+
+/* The effective session limit. */
+int	evloop_max_sessions(void);
 
 struct evloop_stats {
 	int		threads;	/* loops */
-	int		sessions;	/* now */
+	int		sessions;	/* now, hand-offs too */
 	int		max_sessions;	/* the effective limit */
 	uint64_t	refused;	/* over the limit, since start */
 };

@@ -4,10 +4,12 @@
  * ordinary relay between the passed socket (TLS) and the control
  * connection (plaintext).
  *
- * Runs in: worker session threads, in the sandbox. Everything a client
- * sends is parsed by control.c under the watchdog's deadlines; nothing it
- * sends is ever relayed before the TLS handshake on the passed socket
- * has completed and the level's checks have passed.
+ * Runs in: the worker, in the sandbox: the acceptor thread while the
+ * request is read (non-blocking, under the request deadline, see
+ * horeq.c), then a pool thread. Everything a client sends is parsed by
+ * control.c under the watchdog's deadlines; nothing it sends is ever
+ * relayed before the TLS handshake on the passed socket has completed
+ * and the level's checks have passed.
  *
  * STARTTLS injection: the daemon never reads the passed socket except
  * through OpenSSL, from the first byte of the handshake on, so bytes a
@@ -31,26 +33,39 @@
 #include <openssl/x509.h>
 
 #include "control.h"
+#include "evloop.h"
 #include "fingerprint.h"
 #include "handoff.h"
 #include "log.h"
 #include "relay.h"
 #include "runtime.h"
 #include "session.h"
+#include "stats.h"
 #include "tlsinfo.h"
 #include "tlspolicy.h"
 #include "tlsverify.h"
 #include "util.h"
+#include "watchdog.h"
 
 static const char *const level_names[] = {
 	"none", "may", "encrypt", "fingerprint", "verify", "secure", "dane",
 	"dane-only",
 };
 
+/* A hand-off session: the request stage's state, then the session's. */
+struct ho_conn {
+	struct sess		 s;
+	struct rt		*rt;		/* the reference s borrows */
+	char			 who[64];	/* "pid=P uid=U" of the client */
+	char			*buf;		/* the request, once bytes came:
+						 * CTL_REQUEST_MAX + 1 */
+	size_t			 have;		/* bytes of it read */
+};
+
 /* What a request resolved to. */
 struct ho {
 	struct ctl_req		 req;
-	char			 who[64];	/* "pid=P uid=U" of the client */
+	const char		*who;		/* the ho_conn's */
 	const struct rt_svc	*prof;		/* parameters: profile or the
 						 * control service */
 	SSL_CTX			*ctx;		/* borrowed from prof */
@@ -89,7 +104,7 @@ ho_write(struct sess *s, const char *buf, size_t len)
 /* Answers "refused CODE TEXT" (best effort: the session ends anyway)
  * and logs the refusal once. Returns -1. */
 static int
-ho_refuse(struct sess *s, const struct ho *h, enum ctl_refusal r,
+ho_refuse(struct sess *s, const char *who, enum ctl_refusal r,
     const char *text)
 {
 	char line[CTL_LINE_MAX + 64];
@@ -99,72 +114,22 @@ ho_refuse(struct sess *s, const struct ho *h, enum ctl_refusal r,
 		(void)send(s->peer_fd, line, (size_t)n, MSG_NOSIGNAL |
 		    MSG_DONTWAIT);
 	snprintf(s->why, sizeof(s->why), "hand-off from %s refused: %s: %s",
-	    h->who, ctl_refusal_name(r), text);
+	    who, ctl_refusal_name(r), text);
 	return -1;
 }
 
 /* The client's process and user, for the log. */
 static void
-ho_who(struct sess *s, struct ho *h)
+ho_who(int fd, char *who, size_t len)
 {
 	struct ucred uc;
-	socklen_t len = sizeof(uc);
+	socklen_t ulen = sizeof(uc);
 
-	if (getsockopt(s->peer_fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) == 0)
-		snprintf(h->who, sizeof(h->who), "pid=%ld uid=%ld",
-		    (long)uc.pid, (long)uc.uid);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &ulen) == 0)
+		snprintf(who, len, "pid=%ld uid=%ld", (long)uc.pid,
+		    (long)uc.uid);
 	else
-		snprintf(h->who, sizeof(h->who), "an unknown process");
-}
-
-/* Reads one request into buf and nothing beyond it (the descriptor
- * message must stay in the socket): peeks for the empty line, consumes
- * what belongs to the request. Returns its length, or -1 (refused,
- * closed, or the deadline: s->why set). */
-static ssize_t
-ho_read_request(struct sess *s, const struct ho *h, char *buf)
-{
-	size_t have = 0;
-	ssize_t n, end;
-
-	for (;;) {
-		n = recv(s->peer_fd, buf + have, CTL_REQUEST_MAX - have,
-		    MSG_PEEK | MSG_DONTWAIT);
-		if (n == 0) {
-			snprintf(s->why, sizeof(s->why), "hand-off from %s: "
-			    "closed %s", h->who, have ? "in the middle of the "
-			    "request" : "before sending a request");
-			return -1;
-		}
-		if (n < 0 && errno != EAGAIN && errno != EINTR) {
-			snprintf(s->why, sizeof(s->why), "hand-off from %s: "
-			    "read: %s", h->who, strerror(errno));
-			return -1;
-		}
-		if (n < 0) {
-			if (sess_wait(s, s->peer_fd, POLLIN) < 0) {
-				ho_refuse(s, h, CTL_TIMEOUT, "no complete "
-				    "request in time");
-				return -1;
-			}
-			continue;
-		}
-		if ((end = ctl_req_end(buf, have + (size_t)n)) < 0) {
-			ho_refuse(s, h, CTL_BAD_REQUEST, "a line or the request "
-			    "is too long, or has a NUL byte");
-			return -1;
-		}
-		/* Everything peeked is request up to its end: take it. */
-		n = end > 0 ? end - (ssize_t)have : n;
-		if (recv(s->peer_fd, buf + have, (size_t)n, MSG_DONTWAIT) != n) {
-			snprintf(s->why, sizeof(s->why), "hand-off from %s: "
-			    "short read", h->who);
-			return -1;
-		}
-		have += (size_t)n;
-		if (end > 0)
-			return end;
-	}
+		snprintf(who, len, "an unknown process");
 }
 
 /* Receives and checks the peer's socket into s->fwd_fd. */
@@ -180,7 +145,7 @@ ho_recv_fd(struct sess *s, const struct ho *h)
 			/* With report=no, nothing but the application's
 			 * plaintext may ever appear on this connection. */
 			if (h->req.report)
-				return ho_refuse(s, h, CTL_TIMEOUT, "no "
+				return ho_refuse(s, h->who, CTL_TIMEOUT, "no "
 				    "descriptor in time");
 			strncat(s->why, " waiting for the descriptor",
 			    sizeof(s->why) - strlen(s->why) - 1);
@@ -208,7 +173,7 @@ ho_recv_fd(struct sess *s, const struct ho *h)
 		    "descriptor: %s", h->who, why);
 		return -1;
 	}
-	return ho_refuse(s, h, CTL_BAD_DESCRIPTOR, why);
+	return ho_refuse(s, h->who, CTL_BAD_DESCRIPTOR, why);
 }
 
 /* ------------------------------------------------------------ policy */
@@ -455,25 +420,23 @@ fail:
 	return -1;
 }
 
-int
-handoff_serve(struct sess *s, struct relay *r)
+/* From a complete request to the relay: 0 when the relay may start
+ * (r points at the sockets), -1 when the session ends here (s->why; a
+ * refusal or failure report has been written). */
+static int
+ho_serve(struct ho_conn *c, struct relay *r)
 {
-	char buf[CTL_REQUEST_MAX + 1], why[512];
+	struct sess *s = &c->s;
+	char why[512];
 	struct ho h;
 	enum ctl_refusal rc;
-	ssize_t len;
 	int ret = -1;
 
 	memset(&h, 0, sizeof(h));
-	ho_who(s, &h);
-	/* Request and descriptor: the control service's handshake
-	 * deadline. */
-	wd_arm(&s->wd, s->svc->handshake_ms, WD_REQUEST);
-	if ((len = ho_read_request(s, &h, buf)) < 0)
-		goto out;
-	if ((rc = ho_decide(s, &h, buf, (size_t)len, why, sizeof(why))) !=
+	h.who = c->who;
+	if ((rc = ho_decide(s, &h, c->buf, c->have, why, sizeof(why))) !=
 	    CTL_OK) {
-		ho_refuse(s, &h, rc, why);
+		ho_refuse(s, h.who, rc, why);
 		goto out;
 	}
 	snprintf(s->peer, sizeof(s->peer), "%s", h.req.peer);
@@ -483,6 +446,7 @@ handoff_serve(struct sess *s, struct relay *r)
 		    s->svc->name, h.who, h.req.role == CTL_ROLE_SERVER ?
 		    "server" : "client", h.req.peer, h.prof->name,
 		    level_names[h.level]);
+	/* The descriptor: still the request deadline. */
 	if (ho_write(s, "ok\n", 3) < 0 || ho_recv_fd(s, &h) < 0)
 		goto out;
 	wd_disarm(&s->wd);
@@ -495,4 +459,167 @@ handoff_serve(struct sess *s, struct relay *r)
 out:
 	fpt_list_fini(&h.fpts);
 	return ret;
+}
+
+/* ------------------------------------------------------------ stages */
+
+/* The end of c: the session's lines and counters, its place in the
+ * session limit, its memory. */
+static void
+ho_end(struct ho_conn *c, const struct relay *r, int failed)
+{
+	sess_finish(&c->s, r, failed);
+	rt_unref(c->rt);
+	evloop_session_put();
+	free(c->buf);
+	free(c);
+}
+
+/* Over tlsproxy_max_sessions: the client learns why (a fresh socket's
+ * buffer always has room for one line). */
+static void
+ho_over_limit(const struct rt *rt, size_t svc, int fd,
+    const struct sockaddr_storage *peer, struct svc_stats *stats)
+{
+	static struct log_limit lim = LOG_LIMIT_INIT;
+	char line[128], text[80];
+	int max = evloop_max_sessions();
+	ssize_t n;
+
+	stats_refused(stats);
+	log_warnx_limited(&lim, "service %s: refused connection from %s: all "
+	    "%d sessions in use", rt->svcs[svc].name,
+	    sess_addr_text(peer, text, sizeof(text)), max);
+	snprintf(text, sizeof(text), "all %d sessions in use", max);
+	if ((n = ctl_answer_fmt(line, sizeof(line), CTL_OVERLOADED, text)) > 0)
+		(void)send(fd, line, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+struct ho_conn *
+handoff_new(struct rt *rt, size_t svc, int fd,
+    const struct sockaddr_storage *peer, struct svc_stats *stats)
+{
+	struct ho_conn *c;
+
+	if (evloop_session_take() < 0) {
+		ho_over_limit(rt, svc, fd, peer, stats);
+		close(fd);
+		rt_unref(rt);
+		return NULL;
+	}
+	c = xcalloc(1, sizeof(*c));
+	c->rt = rt;
+	sess_init(&c->s, rt, svc, fd, peer, stats);
+	ho_who(fd, c->who, sizeof(c->who));
+	/* Request and descriptor: the control service's handshake
+	 * deadline. */
+	wd_arm(&c->s.wd, c->s.svc->handshake_ms, WD_REQUEST);
+	return c;
+}
+
+int
+handoff_fd(const struct ho_conn *c)
+{
+	return c->s.peer_fd;
+}
+
+int64_t
+handoff_due_ms(const struct ho_conn *c)
+{
+	enum wd_kind kind;
+
+	return wd_now_ms() + wd_timeout(&c->s.wd, &kind);
+}
+
+void
+handoff_close(struct ho_conn *c)
+{
+	struct relay r0;
+
+	memset(&r0, 0, sizeof(r0));
+	ho_end(c, &r0, 1);
+}
+
+void
+handoff_refuse(struct ho_conn *c, enum ctl_refusal r, const char *text)
+{
+	if (r == CTL_OVERLOADED)
+		stats_refused(c->s.st.svc);
+	ho_refuse(&c->s, c->who, r, text);
+	handoff_close(c);
+}
+
+void
+handoff_expire(struct ho_conn *c)
+{
+	enum wd_kind kind;
+
+	(void)wd_timeout(&c->s.wd, &kind);
+	sess_timeout(&c->s, kind);	/* the ending, as counted */
+	handoff_refuse(c, CTL_TIMEOUT, "no complete request in time");
+}
+
+/* A read failed or the client left (what): the session is to end. */
+static int
+ho_read_fail(struct ho_conn *c, const char *what)
+{
+	snprintf(c->s.why, sizeof(c->s.why), "hand-off from %s: %s", c->who,
+	    what);
+	return -1;
+}
+
+int
+handoff_read(struct ho_conn *c)
+{
+	int fd = c->s.peer_fd;
+	ssize_t n, end;
+
+	if (c->buf == NULL)
+		c->buf = xmalloc(CTL_REQUEST_MAX + 1);
+	for (;;) {
+		n = recv(fd, c->buf + c->have, CTL_REQUEST_MAX - c->have,
+		    MSG_PEEK | MSG_DONTWAIT);
+		if (n == 0)
+			return ho_read_fail(c, c->have ? "closed in the middle "
+			    "of the request" : "closed before sending a "
+			    "request");
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return 0;
+		if (n < 0) {
+			char what[128];
+
+			snprintf(what, sizeof(what), "read: %s",
+			    strerror(errno));
+			return ho_read_fail(c, what);
+		}
+		if ((end = ctl_req_end(c->buf, c->have + (size_t)n)) < 0)
+			return ho_refuse(&c->s, c->who, CTL_BAD_REQUEST, "a "
+			    "line or the request is too long, or has a NUL "
+			    "byte");
+		/* Everything peeked is request up to its end: take it. */
+		n = end > 0 ? end - (ssize_t)c->have : n;
+		if (recv(fd, c->buf + c->have, (size_t)n, MSG_DONTWAIT) != n)
+			return ho_read_fail(c, "short read");
+		c->have += (size_t)n;
+		if (end > 0)
+			return 1;
+	}
+}
+
+void
+handoff_run(void *arg)
+{
+	struct ho_conn *c = arg;
+	struct relay r;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	rc = ho_serve(c, &r);
+	if (rc == 0) {
+		r.ssl = c->s.ssl;
+		rc = relay_run(&r, &c->s.wd, c->s.why, sizeof(c->s.why));
+	}
+	ho_end(c, &r, rc < 0);
 }

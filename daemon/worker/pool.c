@@ -26,10 +26,13 @@ static struct {
 	pthread_cond_t	 work;		/* a job was queued */
 	pthread_cond_t	 quiet;		/* a job finished */
 	pool_fn		*fn;
-	struct pool_job	*ring;		/* capacity POOL_QUEUE_MAX lazily */
+	void		**ring;		/* jobs; capacity grows to
+					 * POOL_QUEUE_MAX */
 	size_t		 cap, head, count;
 	int		 min, max, limit;
-	int		 threads, idle, busy;
+	int		 threads;	/* alive: starting, idle or busy */
+	int		 starting;	/* created, not yet waiting for work */
+	int		 idle, busy;
 	uint64_t	 served, refused;
 } P = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
@@ -40,7 +43,7 @@ static struct {
 /* Waits for a job; returns 0 with *job, or -1 when this thread should
  * retire. Called with the lock held. */
 static int
-take_job(struct pool_job *job)
+take_job(void **job)
 {
 	struct timespec ts;
 
@@ -63,14 +66,15 @@ take_job(struct pool_job *job)
 static void *
 pool_thread(void *arg)
 {
-	struct pool_job job;
+	void *job;
 
 	stack_mark();
 	pthread_mutex_lock(&P.lock);
+	P.starting--;
 	while (take_job(&job) == 0) {
 		P.busy++;
 		pthread_mutex_unlock(&P.lock);
-		P.fn(&job);
+		P.fn(job);
 		pthread_mutex_lock(&P.lock);
 		P.busy--;
 		P.served++;
@@ -85,6 +89,7 @@ pool_thread(void *arg)
 static int
 spawn(void)
 {
+	static struct log_limit lim = LOG_LIMIT_INIT;
 	pthread_attr_t attr;
 	pthread_t t;
 	int rc;
@@ -96,12 +101,24 @@ spawn(void)
 	pthread_attr_destroy(&attr);
 	if (rc != 0) {
 		errno = rc;
-		log_warn("cannot start a session thread (%d running)",
+		log_warn_limited(&lim, "cannot start a session thread (%d running)",
 		    P.threads);
 		return -1;
 	}
 	P.threads++;
+	P.starting++;
 	return 0;
+}
+
+/* Jobs that no thread will take without waiting: the ring holds, first,
+ * the jobs of idle and starting threads (each of those takes one).
+ * Called with the lock held. */
+static size_t
+waiting(void)
+{
+	size_t ready = (size_t)P.idle + (size_t)P.starting;
+
+	return P.count > ready ? P.count - ready : 0;
 }
 
 int
@@ -132,7 +149,7 @@ pool_start(pool_fn *fn, int min_threads, int max_threads, int queue_limit,
 static void
 ring_resize(size_t limit)
 {
-	struct pool_job *ring;
+	void **ring;
 	size_t i;
 
 	if (limit <= P.cap)
@@ -161,14 +178,14 @@ pool_limits(int min_threads, int max_threads, int queue_limit)
 }
 
 int
-pool_submit(const struct pool_job *job)
+pool_submit(void *job)
 {
 	int rc = 0;
 
 	pthread_mutex_lock(&P.lock);
-	/* A job waits in the queue only while every thread is busy. */
-	if ((size_t)P.count >= (size_t)P.idle + (size_t)P.limit &&
-	    P.threads >= P.max) {
+	/* A job waits in the queue only while every thread is busy: a
+	 * thread still starting is as good as an idle one. */
+	if (waiting() >= (size_t)P.limit && P.threads >= P.max) {
 		P.refused++;
 		rc = -1;
 	} else {
@@ -179,9 +196,9 @@ pool_submit(const struct pool_job *job)
 			P.refused++;
 			rc = -1;
 		} else {
-			P.ring[(P.head + P.count) % P.cap] = *job;
+			P.ring[(P.head + P.count) % P.cap] = job;
 			P.count++;
-			if ((size_t)P.idle < P.count && P.threads < P.max)
+			if (waiting() > 0 && P.threads < P.max)
 				(void)spawn();
 			pthread_cond_signal(&P.work);
 		}
@@ -198,7 +215,8 @@ pool_stats(struct pool_stats *st)
 	st->busy = P.busy;
 	st->idle = P.idle;
 	st->max = P.max;
-	st->queued = (int)P.count;
+	st->starting = P.starting;
+	st->queued = (int)waiting();
 	st->queue_limit = P.limit;
 	st->served = P.served;
 	st->refused = P.refused;

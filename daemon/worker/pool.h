@@ -1,7 +1,7 @@
 /*
- * pool.h - the session thread pool: a bounded queue of accepted
- * connections served by threads that grow with load between a minimum
- * and a maximum.
+ * pool.h - the session thread pool: a bounded queue of jobs (hand-off
+ * sessions whose request has been read) served by threads that grow
+ * with load between a minimum and a maximum.
  *
  * Runs in: the worker, inside the sandbox (creating threads is allowed;
  * the first threads are created after the seccomp filter is installed).
@@ -16,30 +16,20 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/socket.h>
 
-struct rt;
-struct svc_stats;
-
-struct pool_job {
-	int			 fd;		/* accepted connection (owned) */
-	struct rt		*rt;		/* generation (reference owned) */
-	size_t			 svc;		/* service index in rt */
-	struct svc_stats	*stats;		/* the service's counters
-						 * (stats.h; never freed) */
-	struct sockaddr_storage	 peer;
-	socklen_t		 peerlen;
-};
-
-/* Serves one job; must close job->fd and rt_unref(job->rt). */
-typedef void pool_fn(struct pool_job *job);
+/* Serves one job (a hand-off session whose request has been read,
+ * handoff.h) and releases it. */
+typedef void pool_fn(void *job);
 
 struct pool_stats {
 	int		threads;	/* alive */
+	int		starting;	/* created, not yet running */
 	int		busy;		/* serving a job */
 	int		idle;		/* waiting for work */
 	int		max;		/* tlsproxy_max_threads */
-	int		queued;		/* jobs not yet picked up */
+	int		queued;		/* jobs waiting for a busy thread
+					 * (not those an idle or starting
+					 * thread is about to take) */
 	int		queue_limit;	/* tlsproxy_queue_limit */
 	uint64_t	served;		/* jobs finished */
 	uint64_t	refused;	/* jobs refused: queue full */
@@ -52,9 +42,11 @@ int	pool_start(pool_fn *fn, int min_threads, int max_threads,
 /* New limits (reload); threads above the maximum retire when idle. */
 void	pool_limits(int min_threads, int max_threads, int queue_limit);
 
-/* Queues a job (a thread is started if none is idle and the maximum is
- * not reached). -1 if the queue is full: the caller still owns the job. */
-int	pool_submit(const struct pool_job *job);
+/* Queues a job for fn (pool_start) (a thread is started if no idle or starting thread is
+ * left for it and the maximum is not reached). -1 if every thread is
+ * busy and tlsproxy_queue_limit jobs already wait for one: the caller
+ * still owns the job. */
+int	pool_submit(void *job);
 
 void	pool_stats(struct pool_stats *st);
 

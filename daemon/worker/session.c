@@ -270,21 +270,3 @@ sess_finish(struct sess *s, const struct relay *r, int failed)
 	close(s->peer_fd);
 }
 
-
-void
-sess_run(struct pool_job *job)
-{
-	struct sess s;
-	struct relay r;
-	int rc;
-
-	memset(&r, 0, sizeof(r));
-	sess_init(&s, job->rt, job->svc, job->fd, &job->peer, job->stats);
-	rc = handoff_serve(&s, &r);
-	if (rc == 0) {
-		r.ssl = s.ssl;
-		rc = relay_run(&r, &s.wd, s.why, sizeof(s.why));
-	}
-	sess_finish(&s, &r, rc < 0);
-	rt_unref(job->rt);
-}

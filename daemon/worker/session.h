@@ -2,7 +2,7 @@
  * session.h - one proxied connection: its state, TLS handshake steps,
  * and the tlsproxy(8)-style log lines around it.
  *
- * Runs in: a pool thread (hand-off sessions, sess_run) or an event loop
+ * Runs in: a pool thread (hand-off sessions, handoff.h) or an event loop
  * (server and client roles, evsess.h). Never exits the process for
  * anything a peer does; every failure ends only this session.
  */
@@ -40,9 +40,6 @@ struct sess {
 };
 
 struct relay;
-
-/* Serves job (a hand-off connection, control role) and releases it. */
-void	sess_run(struct pool_job *job);
 
 /* Sets up s for connection fd from peer, accepted for service svc of rt
  * (borrowed: the caller holds a reference until sess_finish): id,

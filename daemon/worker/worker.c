@@ -27,6 +27,7 @@
 
 #include "acceptor.h"
 #include "evloop.h"
+#include "handoff.h"
 #include "ipc.h"
 #include "log.h"
 #include "lset.h"
@@ -135,7 +136,7 @@ worker_setup(int ipc, struct ipc_msg *m, char *err, size_t errlen)
 	}
 	rt_install(rt);
 	rt = rt_current();
-	if (pool_start(sess_run, rt->min_threads, rt->max_threads,
+	if (pool_start(handoff_run, rt->min_threads, rt->max_threads,
 	    rt->queue_limit, err, errlen) < 0) {
 		rt_unref(rt);
 		return -1;
@@ -147,11 +148,12 @@ worker_setup(int ipc, struct ipc_msg *m, char *err, size_t errlen)
 	n = m->nfds;
 	m->nfds = 0;
 	ls = lset_new(m->fds, n, rt);
-	if (acceptor_start(lset_ref(ls), err, errlen) < 0) {
+	/* The loops first: they set the session limit hand-offs count in. */
+	if (evloop_start(lset_ref(ls), rt->max_sessions, err, errlen) < 0) {
 		lset_unref(ls);
 		return -1;
 	}
-	return evloop_start(ls, rt->max_sessions, err, errlen);
+	return acceptor_start(ls, err, errlen);
 }
 
 /* A later snapshot: a new generation for new sessions, and the new

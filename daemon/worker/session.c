@@ -1,6 +1,6 @@
 /*
  * session.c - what every session has: set-up, handshake steps, the log
- * lines, the end; and the blocking hand-off session run by the pool.
+ * lines, the end (the hand-off session itself is handoff.c's).
  *
  * Runs in: pool threads (hand-off sessions) and event loops (server and
  * client roles, evsess.c). Each session owns its sockets, its SSL and its
@@ -24,7 +24,6 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
-#include "handoff.h"
 #include "log.h"
 #include "relay.h"
 #include "runtime.h"

@@ -14,7 +14,6 @@
 #include <openssl/ssl.h>
 
 #include "control.h"
-#include "pool.h"
 #include "stats.h"
 #include "watchdog.h"
 

@@ -30,7 +30,7 @@ run_mode() {
 	out=$(curl -sk --max-time 10 "https://127.0.0.1:$web/")
 	is "$out" "hello" "$1: curl through the server role"
 
-	out=$( (printf 'ping\n'; sleep 1) | timeout 10 openssl s_client -quiet -no_ign_eof -connect "127.0.0.1:$echo" 2>/dev/null)
+	out=$( (printf 'ping\n'; sleep 2) | timeout 10 openssl s_client -quiet -no_ign_eof -connect "127.0.0.1:$echo" 2>/dev/null)
 	is "$out" "ping" "$1: openssl s_client through the server role"
 
 	out=$( (printf 'gnutls\n'; sleep 1) | timeout 10 gnutls-cli --insecure --logfile=/dev/null -p "$echo" 127.0.0.1 2>/dev/null | tail -n 1)
@@ -43,12 +43,12 @@ run_mode() {
 
 	out=$(echo | timeout 10 openssl s_client -connect "127.0.0.1:$t13" -tls1_2 2>&1); rc=$?
 	ok $((rc == 0)) "$1: TLS 1.2 refused where protocols say >=TLSv1.3"
-	out=$( (printf 'v13\n'; sleep 1) | timeout 10 openssl s_client -quiet -no_ign_eof -connect "127.0.0.1:$t13" -tls1_3 2>/dev/null)
+	out=$( (printf 'v13\n'; sleep 2) | timeout 10 openssl s_client -quiet -no_ign_eof -connect "127.0.0.1:$t13" -tls1_3 2>/dev/null)
 	is "$out" "v13" "$1: TLS 1.3 accepted there"
 
-	out=$( (printf 'chained\n'; sleep 1) | timeout 10 openssl s_client -quiet -no_ign_eof -connect "127.0.0.1:$(port_of chain)" 2>/dev/null)
+	out=$( (printf 'chained\n'; sleep 2) | timeout 10 openssl s_client -quiet -no_ign_eof -connect "127.0.0.1:$(port_of chain)" 2>/dev/null)
 	is "$out" "chained" "$1: a certificate from tlsproxy_tls_chain_files"
-	out=$( (printf 'dhe\n'; sleep 1) | timeout 10 openssl s_client -no_ign_eof -tls1_2 -cipher DHE-RSA-AES128-GCM-SHA256 -connect "127.0.0.1:$(port_of dhe)" 2>&1)
+	out=$( (printf 'dhe\n'; sleep 2) | timeout 10 openssl s_client -no_ign_eof -tls1_2 -cipher DHE-RSA-AES128-GCM-SHA256 -connect "127.0.0.1:$(port_of dhe)" 2>&1)
 	like "$out" 'Server Temp Key: DH, 2048 bits' "$1: TLS 1.2 DHE with the configured DH parameters"
 
 	# a backend that speaks first: its greeting (and the TLS 1.3 ticket
@@ -61,7 +61,7 @@ run_mode() {
 	# tlsproxy_session_log = no: a session that succeeds leaves no line,
 	# one that fails is logged as ever
 	q=$(port_of quiet)
-	out=$( (printf 'quiet\n'; sleep 1) | timeout 10 openssl s_client -quiet -no_ign_eof -connect "127.0.0.1:$q" 2>/dev/null)
+	out=$( (printf 'quiet\n'; sleep 2) | timeout 10 openssl s_client -quiet -no_ign_eof -connect "127.0.0.1:$q" 2>/dev/null)
 	is "$out" "quiet" "$1: tlsproxy_session_log=no: the session works"
 	echo | timeout 10 openssl s_client -connect "127.0.0.1:$q" -tls1_2 >/dev/null 2>&1
 	wait_log 'service=quiet: .*TLS handshake' 5

@@ -95,6 +95,31 @@ sess_wait(struct sess *s, int fd, short events)
 	}
 }
 
+void
+sess_linger(struct sess *s, int fd)
+{
+	int64_t end = wd_now_ms() + SESS_LINGER_MS, left;
+	struct pollfd pf = { fd, POLLIN, 0 };
+	size_t dropped = 0;
+	char buf[4096];
+	ssize_t n;
+
+	if (s->st.end != STATS_END_TLS_ERROR || fd < 0 ||
+	    shutdown(fd, SHUT_WR) < 0)
+		return;
+	while (dropped < SESS_LINGER_BYTES &&
+	    (left = end - wd_now_ms()) > 0) {
+		n = read(fd, buf, sizeof(buf));
+		if (n > 0)
+			dropped += (size_t)n;
+		else if (n == 0 || (errno != EAGAIN && errno != EINTR))
+			return;		/* closed, or reset */
+		else if (errno == EAGAIN && poll(&pf, 1, (int)left) < 0 &&
+		    errno != EINTR)
+			return;
+	}
+}
+
 int
 sess_handshake_step(struct sess *s, int *want)
 {

@@ -69,6 +69,12 @@ sni_map_free(struct sni_map *m)
 	free(m);
 }
 
+SSL_CTX *
+sni_map_ctx(const struct sni_map *m, size_t k)
+{
+	return m != NULL && k < m->nctxs ? m->ctxs[k] : NULL;
+}
+
 /* ---------------------------------------------------------- the callback */
 
 static int
@@ -254,7 +260,7 @@ static void
 check_entry(struct sni_map *m, SSL_CTX *ctx, const char *name,
     const char *origin, int is_new)
 {
-	X509 *x;
+	X509 *orig = SSL_CTX_get0_certificate(ctx), *x;
 	int rc;
 
 	for (rc = SSL_CTX_set_current_cert(ctx, SSL_CERT_SET_FIRST); rc == 1;
@@ -265,7 +271,11 @@ check_entry(struct sni_map *m, SSL_CTX *ctx, const char *name,
 		if (is_new)
 			check_dates(m, origin, x);
 	}
+	/* The context's current certificate as it was. */
 	SSL_CTX_set_current_cert(ctx, SSL_CERT_SET_FIRST);
+	while (SSL_CTX_get0_certificate(ctx) != orig &&
+	    SSL_CTX_set_current_cert(ctx, SSL_CERT_SET_NEXT) == 1)
+		;
 	ERR_clear_error();
 }
 

@@ -55,7 +55,8 @@ INL='inline:{a.example.com=sni/a.pem,{b.example.com=sni/b.pem}}'
 services "web 127.0.0.1:0 server 127.0.0.1:$HPORT" \
     "inl 127.0.0.1:0 server 127.0.0.1:$EPORT -o tls_server_sni_maps=$INL" \
     "strict 127.0.0.1:0 server 127.0.0.1:$EPORT -o tlsproxy_sni_refuse_unknown=yes" \
-    "plain 127.0.0.1:0 server 127.0.0.1:$EPORT -o tls_server_sni_maps="
+    "plain 127.0.0.1:0 server 127.0.0.1:$EPORT -o tls_server_sni_maps=" \
+    "handoff unix:handoff.sock control -"
 
 out=$("$TLSWARDD" -c "$CONF" -t 2>&1); rc=$?
 is "$rc" 0 "tlswardd -t accepts the tables" || diag "$out"
@@ -129,6 +130,49 @@ out=$(curl -s --max-time 10 --cacert "$P/ca.crt" --resolve "www.wild.example.net
 is "$out" "hello" "curl --resolve www.wild.example.net: the wildcard certificate verifies"
 curl -s --max-time 10 --cacert "$P/ca.crt" --resolve "other.example.com:$web:127.0.0.1" "https://other.example.com:$web/" >/dev/null
 ok $((! $?)) "curl: an unknown name gets the default certificate, which does not verify for it"
+
+# a server-role hand-off takes the same path: the peer that sends
+# b.example.com verifies the certificate for that name
+export TOP_SRCDIR
+hoverify() {	# hoverify NAME: "ok CN" or why not
+	python3 - "$CONF/handoff.sock" "$1" "$P/ca.crt" <<'EOT'
+import os, socket, ssl, sys, threading
+sys.path.insert(0, os.path.join(os.environ["TOP_SRCDIR"], "contrib"))
+import handoff_client
+path, name, ca = sys.argv[1:4]
+ctx = ssl.create_default_context(cafile=ca)
+a, b = socket.socketpair()
+a.settimeout(10)
+box = {}
+def peer():
+    try:
+        box["tls"] = ctx.wrap_socket(a, server_hostname=name)
+    except Exception as e:
+        box["err"] = e
+t = threading.Thread(target=peer); t.start()
+try:
+    conn, outcome = handoff_client.handoff(path, b, "server", "[192.0.2.1]:1", timeout=10)
+except Exception as e:
+    box.setdefault("err", e)
+b.close(); t.join(10)
+if "tls" in box:
+    cn = [v for f in box["tls"].getpeercert()["subject"] for k, v in f if k == "commonName"]
+    print("ok", cn[0])
+else:
+    print("failed:", type(box.get("err")).__name__)
+EOT
+}
+is "$(hoverify b.example.com)" "ok b.example.com" "hand-off, server role: the certificate of the SNI name, verified"
+is "$(hoverify x.wild.example.net)" "ok wild.example.net" "hand-off, server role: a .parent entry"
+like "$(hoverify unknown.example.com)" '^failed: SSLCertVerificationError' "hand-off, server role: an unknown name gets the default, which does not verify"
+
+# tlsward status lists the SNI certificates with the service's own
+tw status > "$T/status" 2>&1
+section() { awk -v s="service $1 " 'index($0, s) == 1 { on = 1; print; next } /^service / { on = 0 } on' "$T/status"; }
+like "$(section web)" 'certificate: CN=b\.example\.com, EC 256 bits' "tlsward status lists an SNI certificate"
+like "$(section web)" 'certificate: CN=localhost, RSA 2048 bits' "... and the service's own"
+like "$(section plain)" 'certificate: CN=localhost' "a service without the table: its own certificate"
+unlike "$(section plain)" 'CN=b\.example\.com' "... not for a service without the table"
 
 # a reload picks up a changed table (and a new chain file)
 like "$(served new.example.com "$web")" "$DFLT" "before the reload: new.example.com is unknown"

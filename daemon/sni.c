@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,27 @@ struct sni_map {
 	int		 refuse;	/* tlsproxy_sni_refuse_unknown */
 	int		 errors;	/* while building */
 };
+
+/* SSL_CTX ex_data: set (to the map) on the contexts a map made. */
+static int sni_ctx_idx = -1;
+static pthread_once_t sni_once = PTHREAD_ONCE_INIT;
+
+static void
+sni_index(void)
+{
+	if ((sni_ctx_idx = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL,
+	    NULL)) < 0)
+		log_panic("cannot allocate an OpenSSL ex_data index");
+}
+
+const char *
+sni_matched(const SSL *ssl)
+{
+	if (sni_ctx_idx < 0 ||
+	    SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), sni_ctx_idx) == NULL)
+		return NULL;
+	return SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+}
 
 void
 sni_map_free(struct sni_map *m)
@@ -325,6 +347,8 @@ ctx_for(struct sni_map *m, const struct snapshot *s, size_t i,
 		m->errors++;
 		return NULL;
 	}
+	pthread_once(&sni_once, sni_index);
+	SSL_CTX_set_ex_data(ctx, sni_ctx_idx, m);
 	m->ctxs = xreallocarray(m->ctxs, m->nctxs + 1, sizeof(*m->ctxs));
 	m->chains = xreallocarray(m->chains, m->nctxs + 1,
 	    sizeof(*m->chains));

@@ -42,6 +42,10 @@ struct sni_map;
 int	sni_map_build(const struct snapshot *s, size_t i, enum tls_level level,
 	    SSL_CTX *dflt, struct sni_map **mp, char *err, size_t errlen);
 
+/* The name the client sent if the handshake of ssl moved to its
+ * certificate (an entry matched), else NULL. Any thread. */
+const char *sni_matched(const SSL *ssl);
+
 /* The map's k-th context (from 0), or NULL past the last or for a NULL
  * map: for the certificates "tlsward status" lists. */
 SSL_CTX	*sni_map_ctx(const struct sni_map *m, size_t k);

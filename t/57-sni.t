@@ -93,6 +93,8 @@ is "$out" "localhost" "no SNI: the default certificate"
 like "$(served b.example.com "$plain")" "$DFLT" "a service whose -o empties the table serves its default"
 wait_log 'TLS SNI example.com not matched, using the default certificate' 5
 ok $? "an unmatched name is logged (as Postfix does)"
+like "$(cat "$DLOG")" 'service=web: Anonymous TLS connection established from \[127\.0\.0\.1\]:[0-9]+ to b\.example\.com: TLSv1\.3' "a matched name is in the established line (\"from ADDR to NAME\", as Postfix)"
+unlike "$(cat "$DLOG")" 'established from \[127\.0\.0\.1\]:[0-9]+ to example\.com:' "an unmatched one is not"
 
 # inline: table (per service, -o)
 is "$(served a.example.com "$inl")" "cn=a.example.com bits=2048 verify=0 " "inline: table: first entry"

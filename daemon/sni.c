@@ -154,20 +154,18 @@ peer_text(SSL *ssl, char *buf, size_t len)
 }
 
 /* The sent name in lower case with bytes outside printable ASCII as
- * '?' (for logs and the lookup); 0 if it does not fit. */
+ * '?' (for logs and the lookup); 0 if it does not fit (buf then holds
+ * what did). */
 static int
 name_fold(const char *sent, char *buf, size_t len)
 {
 	size_t k;
 
-	for (k = 0; sent[k] != '\0'; k++) {
-		if (k + 1 >= len)
-			return 0;
+	for (k = 0; sent[k] != '\0' && k + 1 < len; k++)
 		buf[k] = sent[k] > 0x20 && sent[k] < 0x7f ?
 		    (char)tolower((unsigned char)sent[k]) : '?';
-	}
 	buf[k] = '\0';
-	return 1;
+	return sent[k] == '\0';
 }
 
 /* No entry for the name (or an invalid one): the default certificate,

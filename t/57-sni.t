@@ -56,7 +56,8 @@ services "web 127.0.0.1:0 server 127.0.0.1:$HPORT" \
     "inl 127.0.0.1:0 server 127.0.0.1:$EPORT -o tls_server_sni_maps=$INL" \
     "strict 127.0.0.1:0 server 127.0.0.1:$EPORT -o tlsproxy_sni_refuse_unknown=yes" \
     "plain 127.0.0.1:0 server 127.0.0.1:$EPORT -o tls_server_sni_maps=" \
-    "handoff unix:handoff.sock control -"
+    "handoff unix:handoff.sock control -" \
+    "pf unix:$T/pf.sock postfix -"
 
 out=$("$TLSWARDD" -c "$CONF" -t 2>&1); rc=$?
 is "$rc" 0 "tlswardd -t accepts the tables" || diag "$out"
@@ -175,6 +176,14 @@ like "$(section web)" 'certificate: CN=b\.example\.com, EC 256 bits' "tlsward st
 like "$(section web)" 'certificate: CN=localhost, RSA 2048 bits' "... and the service's own"
 like "$(section plain)" 'certificate: CN=localhost' "a service without the table: its own certificate"
 unlike "$(section plain)" 'CN=b\.example\.com' "... not for a service without the table"
+
+# the postfix role (tlsproxy(8)'s protocol) too, as in Postfix
+PFC="python3 $TOP_SRCDIR/t/tools/pfclient.py"
+out=$(PFC_SNI=b.example.com $PFC "$T/pf.sock" session 5 2>&1)
+like "$out" 'srvr_signature=ECDSA' "postfix role: the ECDSA certificate of b.example.com signs"
+like "$out" 'client got 250 hello' "... and the session relays"
+out=$(PFC_SNI=unknown.example.com $PFC "$T/pf.sock" session 5 2>&1)
+like "$out" 'srvr_signature=RSA-PSS' "postfix role: an unknown name gets the default (RSA) certificate"
 
 # a reload picks up a changed table (and a new chain file)
 like "$(served new.example.com "$web")" "$DFLT" "before the reload: new.example.com is unknown"

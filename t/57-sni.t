@@ -4,9 +4,11 @@
 # the certificate of the exact name, of a ".parent" entry, of a wildcard
 # certificate, RSA for one name and ECDSA for another; no SNI and an
 # unknown name get the default certificate, or with
-# tlsproxy_sni_refuse_unknown an unrecognized_name alert; a reload picks
-# up a changed table; "tlswardd -t" and "tlsward check" reject bad
-# entries naming the table file and line.
+# tlsproxy_sni_refuse_unknown an unrecognized_name alert; a matched name
+# is in the established line; hand-off (server role) and postfix
+# services choose alike; tlsward status lists the certificates; a reload
+# picks up a changed table; "tlswardd -t" and "tlsward check" reject bad
+# entries naming the table file and line; inline: syntax as Postfix's.
 . "$TOP_SRCDIR/t/lib.sh"
 . "$TOP_SRCDIR/t/lib-daemon.sh"
 . "$TOP_SRCDIR/t/lib-tls.sh"

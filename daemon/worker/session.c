@@ -28,6 +28,7 @@
 #include "relay.h"
 #include "runtime.h"
 #include "session.h"
+#include "sni.h"
 #include "tlspolicy.h"
 #include "stats.h"
 #include "tlsinfo.h"
@@ -187,16 +188,20 @@ sess_handshake(struct sess *s, int fd)
 void
 sess_established(struct sess *s, int is_server, const char *where)
 {
+	const char *sni = NULL;
 	char text[1024];
 
 	stats_hs_ok(&s->st);
 	if (!s->svc->session_log)
 		return;
+	if (is_server)	/* as Postfix: "from ADDR to NAME" */
+		sni = sni_matched(s->ssl);
 	tlsinfo_established(s->ssl, is_server, text, sizeof(text));
-	log_info("sess=%llu service=%s: %s %s %s: %s",
+	log_info("sess=%llu service=%s: %s %s %s%s%s: %s",
 	    (unsigned long long)s->id, s->svc->name,
 	    tlsinfo_trust(s->ssl), is_server ? "TLS connection established from" :
-	    "TLS connection established to", where, text);
+	    "TLS connection established to", where, sni != NULL ? " to " : "",
+	    sni != NULL ? sni : "", text);
 }
 
 int

@@ -27,15 +27,27 @@
 
 #define EVS_EVENTS	(EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
 
-int
-evs_register(struct esess *e, int fd, struct evh *h)
+static int
+evs_ctl(struct esess *e, int op, int fd, struct evh *h)
 {
 	struct epoll_event ev;
 
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EVS_EVENTS;
 	ev.data.ptr = h;
-	return epoll_ctl(e->epfd, EPOLL_CTL_ADD, fd, &ev);
+	return epoll_ctl(e->epfd, op, fd, &ev);
+}
+
+int
+evs_register(struct esess *e, int fd, struct evh *h)
+{
+	return evs_ctl(e, EPOLL_CTL_ADD, fd, h);
+}
+
+int
+evs_rearm(struct esess *e, int fd, struct evh *h)
+{
+	return evs_ctl(e, EPOLL_CTL_MOD, fd, h);
 }
 
 int
@@ -151,6 +163,8 @@ connect_next(struct esess *e)
 void
 evs_relay_begin(struct esess *e, int tfd, int pfd)
 {
+	e->probe_io = -1;	/* probes are scheduled from the progress */
+	e->idle_probed = -1;
 	e->r.tfd = tfd;
 	e->r.pfd = pfd;
 	e->r.ssl = e->s.ssl;
@@ -349,11 +363,39 @@ step_linger(struct esess *e)
 	return EV_DONE;
 }
 
+#ifdef TLSWARD_TEST_HOOKS
+/* Test hook: a relaying session ignores its first N input events from
+ * the forward side (N: $TLSWARD_TEST_LOSE_EVENTS), as if the kernel had
+ * not reported them; only the readiness probes can find that data. */
+static int
+test_lose(struct esess *e, int from_fwd, uint32_t events)
+{
+	static int lose = -1;
+	const char *v;
+	int n = __atomic_load_n(&lose, __ATOMIC_RELAXED);
+
+	if (n < 0) {
+		v = getenv("TLSWARD_TEST_LOSE_EVENTS");
+		n = v != NULL ? atoi(v) : 0;
+		__atomic_store_n(&lose, n, __ATOMIC_RELAXED);
+	}
+	if (e->state != EVS_RELAY || !from_fwd || !(events & EPOLLIN) ||
+	    e->test_lost >= n)
+		return 0;
+	e->test_lost++;
+	return 1;
+}
+#endif
+
 int
 evs_drive(struct esess *e, int from_fwd, uint32_t events)
 {
 	int rc;
 
+#ifdef TLSWARD_TEST_HOOKS
+	if (test_lose(e, from_fwd, events))
+		return 0;
+#endif
 	if (events != 0)	/* in every state: see relay_ready */
 		relay_ready(&e->r, from_fwd == (e->s.svc->role != SVC_SERVER),
 		    events);
@@ -396,12 +438,49 @@ evs_drive(struct esess *e, int from_fwd, uint32_t events)
 	}
 }
 
+/* When a relaying session probes next (see EVS_PROBE_FIRST_MS). */
+static int64_t
+probe_due(const struct esess *e)
+{
+	if (e->probe_io != e->s.wd.last_io_ms)	/* it moved since */
+		return e->s.wd.last_io_ms + EVS_PROBE_FIRST_MS;
+	return e->probe_next;
+}
+
+/* Re-arms both descriptors: readiness they have now is reported again
+ * by the next epoll_wait. */
+static void
+probe(struct esess *e)
+{
+	struct sess *s = &e->s;
+	int64_t now = wd_now_ms();
+
+	if (e->probe_io != s->wd.last_io_ms) {
+		e->probe_io = s->wd.last_io_ms;
+		e->probe_gap = EVS_PROBE_FIRST_MS;
+	}
+	e->probe_gap = e->probe_gap * 2 > EVS_PROBE_MAX_MS ?
+	    EVS_PROBE_MAX_MS : e->probe_gap * 2;
+	e->probe_next = now + e->probe_gap;
+	(void)evs_rearm(e, s->peer_fd, &e->hpeer);
+	if (s->fwd_fd >= 0)
+		(void)evs_rearm(e, s->fwd_fd, &e->hfwd);
+}
+
 int64_t
 evs_deadline(const struct esess *e)
 {
 	enum wd_kind kind;
-	int64_t due = wd_now_ms() + wd_timeout(&e->s.wd, &kind);
+	int64_t due = wd_now_ms() + wd_timeout(&e->s.wd, &kind), p;
 
+	if (e->state == EVS_RELAY) {
+		p = probe_due(e);
+		/* Past the idle deadline, the verdict waits for the answer
+		 * to the probe made there (evs_expire). */
+		if (p < due || (kind == WD_IDLE &&
+		    e->idle_probed == e->s.wd.last_io_ms))
+			due = p;
+	}
 	return e->ticket_due != 0 && e->ticket_due < due ? e->ticket_due : due;
 }
 
@@ -429,8 +508,18 @@ evs_expire(struct esess *e)
 	if (e->ticket_due != 0 && e->ticket_due <= wd_now_ms() &&
 	    ticket_expire(e))
 		return 1;
+	if (e->state == EVS_RELAY && probe_due(e) <= wd_now_ms())
+		probe(e);
 	if (wd_timeout(&s->wd, &kind) > 0)
 		return 0;
+	if (e->state == EVS_RELAY && kind == WD_IDLE &&
+	    e->idle_probed != s->wd.last_io_ms) {
+		/* Idle by our events: the last word is the kernel's. */
+		e->idle_probed = s->wd.last_io_ms;
+		probe(e);
+		e->probe_next = wd_now_ms() + 1;  /* after the next poll */
+		return 0;
+	}
 	if (e->state == EVS_LINGER)	/* the failure is logged as it was */
 		return evs_end(e, 1);
 	sess_timeout(s, kind);

@@ -74,6 +74,15 @@ struct esess {
 	int64_t		 ticket_due;	/* a TLS 1.3 ticket waits in r.out
 					 * until then at most, or 0 */
 	size_t		 lingered;	/* bytes dropped in EVS_LINGER */
+	int64_t		 probe_io;	/* s.wd.last_io_ms when the probes
+					 * below were scheduled */
+	int64_t		 probe_next;	/* the next readiness probe */
+	int64_t		 probe_gap;	/* ... comes this long after the last */
+	int64_t		 idle_probed;	/* s.wd.last_io_ms of the idle
+					 * deadline's last probe, or -1 */
+#ifdef TLSWARD_TEST_HOOKS
+	int		 test_lost;	/* input events dropped on purpose */
+#endif
 };
 
 /* A TLS 1.3 server's session ticket waits for the first application
@@ -83,6 +92,18 @@ struct esess {
  * its request only once its Finished is acknowledged, and the ticket
  * carries that acknowledgement (with 50 ms, such clients waited ~45 ms). */
 #define EVS_TICKET_MS	2
+
+/* A relaying session that waits re-arms its two descriptors in the
+ * epoll set (EPOLL_CTL_MOD: any readiness they have is reported again)
+ * this long after its last progress, then at doubling gaps up to the
+ * maximum, and once more before its idle deadline ends it. Insurance
+ * against an edge-triggered wake-up that never comes: under heavy CPU
+ * starvation the build machine's kernel (6.18) was seen not to report
+ * data that arrived after the relay had read a socket empty, and the
+ * session sat with the data unread until its idle timeout. A probe
+ * costs two system calls; an idle session makes a few dozen an hour. */
+#define EVS_PROBE_FIRST_MS	1000
+#define EVS_PROBE_MAX_MS	64000
 
 /* After a TLS error: see SESS_LINGER_MS (session.h). */
 #define EVS_LINGER_MS		SESS_LINGER_MS
@@ -125,6 +146,10 @@ void		 evs_free(struct esess *e);
 
 /* Registers fd (peer_fd or fwd_fd, handle h) with the loop's epoll set. */
 int	evs_register(struct esess *e, int fd, struct evh *h);
+
+/* The same, registered already: what fd is ready for now is reported
+ * again (EPOLL_CTL_MOD). */
+int	evs_rearm(struct esess *e, int fd, struct evh *h);
 
 /* The session's SSL on fd with a sockbio the relay sends from. */
 int	evs_ssl(struct esess *e, int fd, int is_server, const char *sni);

@@ -527,7 +527,7 @@ static const char *const daemon_wide[] = {
 	"tlsproxy_max_sessions", "tlsproxy_max_threads",
 	"tlsproxy_min_threads", "tlsproxy_pid_file",
 	"tlsproxy_queue_limit", "tlsproxy_sandbox", "tlsproxy_stop_grace_time",
-	"tlsproxy_user", NULL,
+	"tlsproxy_user", "tlsproxy_watch_files", NULL,
 };
 
 static int
@@ -680,7 +680,9 @@ globals_load(struct lctx *lc)
 	if (conf_get_time(lc->base, "tlsproxy_drain_timeout",
 	    &g->drain_timeout_s, err, sizeof(err)) < 0 ||
 	    conf_get_time(lc->base, "tlsproxy_stop_grace_time",
-	    &g->stop_grace_s, err, sizeof(err)) < 0)
+	    &g->stop_grace_s, err, sizeof(err)) < 0 ||
+	    conf_get_bool(lc->base, "tlsproxy_watch_files", &g->watch_files,
+	    err, sizeof(err)) < 0)
 		lerr(lc, "%s", err);
 	globals_snapshot(lc);
 }
@@ -738,6 +740,8 @@ loader_load(const char *dir, const struct loader_opts *lo, struct loader *ld)
 	}
 	services_fini(&svcs);
 	conf_free(cf);
+	if (lo->files != NULL && lc.files.len > 1)
+		buf_add(lo->files, lc.files.data + 1, lc.files.len - 1);
 	buf_fini(&lc.files);
 	free(lc.prev_taken);
 	if (lc.errors > 0)

@@ -203,4 +203,53 @@ is "$(fp "$web")" "$(fp_of c7)" "off: tlsward reload still loads it"
 
 daemon_stop
 ok $? "the daemon stops"
+
+# The parameter is daemon-wide, and a boolean.
+services "web 127.0.0.1:0 server 127.0.0.1:$BPORT -o tlsproxy_watch_files=no"
+out=$("$TLSWARDD" -c "$CONF" -t 2>&1)
+like "$out" 'service web: -o tlsproxy_watch_files: a daemon-wide parameter' "-o tlsproxy_watch_files is refused"
+services "web 127.0.0.1:0 server 127.0.0.1:$BPORT"
+echo "tlsproxy_watch_files = sometimes" >> "$CONF/main.cf"
+out=$("$TLSWARDD" -c "$CONF" -t 2>&1); rc=$?
+is "$rc" 1 "tlsproxy_watch_files = sometimes: an error"
+like "$out" 'parameter tlsproxy_watch_files: .*sometimes' "naming the parameter and the value"
+
+# A directory that cannot be watched (readable files in a directory the
+# daemon's user may search but not read: inotify needs read access) is a
+# warning; the daemon serves. Root may read everything: run as nobody.
+if [ "$(id -u)" = 0 ]; then
+	command -v setpriv >/dev/null 2>&1 || { skip "unwatchable" "no setpriv"; skip "serves" "no setpriv"; tap_done; exit; }
+	AS_USER="setpriv --reuid=nobody --regid=$(id -gn nobody) --clear-groups"
+else
+	AS_USER=
+fi
+chmod 755 "$T"
+mkdir "$T/noread" "$T/conf2"
+cp "$P/c1.crt" "$T/noread/cert.pem"
+cp "$P/c1.key" "$T/noread/key.pem"
+chmod 644 "$T/noread"/*
+chmod 311 "$T/noread"
+cat > "$T/conf2/main.cf" <<EOT
+compatibility_level = 3.6
+smtpd_tls_cert_file = $T/noread/cert.pem
+smtpd_tls_key_file = $T/noread/key.pem
+smtpd_tls_security_level = may
+tlsproxy_sandbox = $SANDBOX
+tlsproxy_pid_file =
+tlsproxy_admin_socket =
+EOT
+echo "web 127.0.0.1:0 server 127.0.0.1:$BPORT" > "$T/conf2/services.cf"
+chmod 755 "$T/conf2"
+chmod 644 "$T/conf2"/*
+# shellcheck disable=SC2086
+$AS_USER "$TLSWARDD" -c "$T/conf2" -f > "$T/d2.log" 2>&1 &
+d2=$!
+tap_pid "$d2"
+wait_file "$T/d2.log" 'worker [0-9]+ started|not starting|could not start' 10
+like "$(cat "$T/d2.log")" "tlsproxy_watch_files: cannot watch directory $T/noread: Permission denied; reload by hand" \
+    "a directory inotify may not watch: a warning naming it"
+p2=$(sed -n 's/.*service web: listening on \[.*\]:\([0-9]*\)$/\1/p' "$T/d2.log")
+is "$(fp "$p2")" "$(fp_of c1)" "and the daemon serves"
+kill -TERM "$d2"
+chmod 755 "$T/noread"	# for the cleanup, as any user
 tap_done

@@ -30,13 +30,15 @@ fp() {	# fp PORT: SHA-256 fingerprint of the certificate served
 }
 fp_of() { openssl x509 -in "$P/$1.crt" -noout -fingerprint -sha256 | sed 's/.*=//; s/://g'; }
 now_ms() { date +%s%3N; }
-# wait_fp PORT NAME: polls for up to 2 s until the server presents
-# $P/NAME.crt; prints the milliseconds it took, fails after 2 s.
+# wait_fp PORT NAME: handshakes until one presents $P/NAME.crt; prints
+# when that handshake began (ms from the call); fails when none that
+# began within 2 s did.
 wait_fp() {
 	_t0=$(now_ms) _want=$(fp_of "$2")
 	while :; do
-		[ "$(fp "$1")" = "$_want" ] && { echo $(($(now_ms) - _t0)); return 0; }
-		[ $(($(now_ms) - _t0)) -ge 2000 ] && return 1
+		_ts=$(now_ms)
+		[ $((_ts - _t0)) -gt 2000 ] && return 1
+		[ "$(fp "$1")" = "$_want" ] && { echo $((_ts - _t0)); return 0; }
 		sleep 0.05
 	done
 }

@@ -67,28 +67,36 @@ fnv(uint64_t h, const void *p, size_t n)
 	return h;
 }
 
+/* FNV-1a over the 8 bytes of x. */
+static uint64_t
+fnv64(uint64_t h, uint64_t x)
+{
+	int i;
+
+	for (i = 0; i < 8; i++, x >>= 8) {
+		h ^= x & 0xff;
+		h *= FNV_PRIME;
+	}
+	return h;
+}
+
 /* What stat(2) says of path (links followed), as a number: 0 when it
  * does not exist. */
 static uint64_t
 stat_sig(const char *path)
 {
 	struct stat st;
-	int64_t v[7];
 	uint64_t h;
-	int e;
 
-	if (stat(path, &st) < 0) {
-		e = errno;
-		return e == ENOENT ? 0 : fnv(FNV_BASIS, &e, sizeof(e));
-	}
-	v[0] = (int64_t)st.st_dev;
-	v[1] = (int64_t)st.st_ino;
-	v[2] = (int64_t)st.st_size;
-	v[3] = (int64_t)st.st_mtim.tv_sec;
-	v[4] = (int64_t)st.st_mtim.tv_nsec;
-	v[5] = (int64_t)st.st_ctim.tv_sec;
-	v[6] = (int64_t)st.st_ctim.tv_nsec;
-	h = fnv(FNV_BASIS, v, sizeof(v));
+	if (stat(path, &st) < 0)
+		return errno == ENOENT ? 0 : fnv64(FNV_BASIS, (uint64_t)errno);
+	h = fnv64(FNV_BASIS, (uint64_t)st.st_dev);
+	h = fnv64(h, (uint64_t)st.st_ino);
+	h = fnv64(h, (uint64_t)st.st_size);
+	h = fnv64(h, (uint64_t)st.st_mtim.tv_sec);
+	h = fnv64(h, (uint64_t)st.st_mtim.tv_nsec);
+	h = fnv64(h, (uint64_t)st.st_ctim.tv_sec);
+	h = fnv64(h, (uint64_t)st.st_ctim.tv_nsec);
 	return h != 0 ? h : 1;
 }
 
@@ -101,12 +109,9 @@ dir_sig(const char *path)
 	uint64_t sum, h, s;
 	char *p;
 	DIR *dp;
-	int e;
 
-	if ((dp = opendir(path)) == NULL) {
-		e = errno;
-		return e == ENOENT ? 0 : fnv(FNV_BASIS, &e, sizeof(e));
-	}
+	if ((dp = opendir(path)) == NULL)
+		return errno == ENOENT ? 0 : fnv64(FNV_BASIS, (uint64_t)errno);
 	sum = 1;
 	while ((de = readdir(dp)) != NULL) {
 		if (de->d_name[0] == '.')
@@ -115,7 +120,7 @@ dir_sig(const char *path)
 		s = stat_sig(p);
 		free(p);
 		h = fnv(FNV_BASIS, de->d_name, strlen(de->d_name));
-		sum += fnv(h, &s, sizeof(s));
+		sum += fnv64(h, s);
 	}
 	closedir(dp);
 	return sum != 0 ? sum : 1;

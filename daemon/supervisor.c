@@ -776,7 +776,7 @@ supervisor_run(const struct sup_opts *o, struct loader *ld)
 	if ((s.sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) < 0)
 		log_fatal("signalfd");
 	admin_start(&s);
-	sup_watch_update(&s, NULL);	/* early: sees a change during the start */
+	sup_watch_update(&s, NULL);	/* sees changes during the start */
 	if (worker_spawn(&s) < 0) {
 		if (s.pid != 0) {
 			kill(s.pid, SIGKILL);

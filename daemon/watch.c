@@ -322,9 +322,10 @@ arm(struct watch *w, int report)
 		/* gone or not a directory since resolve(): the next event
 		 * or reload looks again */
 		if (report && e != ENOENT && e != ENOTDIR)
-			log_warnx("tlsproxy_watch_files: cannot watch directory "
-			    "%s: %s%s; reload by hand after changing files "
-			    "there", w->d[i].path, strerror(e), limit_hint(e));
+			log_warnx("tlsproxy_watch_files: cannot watch "
+			    "directory %s: %s%s; reload by hand after changing "
+			    "files there", w->d[i].path, strerror(e),
+			    limit_hint(e));
 	}
 }
 
@@ -347,7 +348,8 @@ file_key(struct watch *w, const char *key)
 	if (*path == '\0')
 		return;
 	for (i = 0; i < w->nf; i++) {
-		if (w->f[i].is_dir == is_dir && strcmp(w->f[i].path, path) == 0) {
+		if (w->f[i].is_dir == is_dir &&
+		    strcmp(w->f[i].path, path) == 0) {
 			if (w->f[i].mark == 0)
 				w->f[i].mark = 1;
 			return;
@@ -476,7 +478,8 @@ event_counts(const struct watch *w, const struct inotify_event *ev)
 void
 watch_read(struct watch *w, int64_t now_ms)
 {
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	char buf[4096]
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
 	const struct inotify_event *ev;
 	ssize_t n;
 	char *p;

@@ -88,7 +88,9 @@ report_conf(int is_error, const char *msg, void *arg)
 		log_warnx("%s", msg);
 }
 
-/* 1 the first time key is seen in this load (then remembered). */
+/* 1 the first time key is seen in this load (then remembered, and
+ * watched by tlsproxy_watch_files: an optional file that is looked for
+ * and not there should pass here too, so that its appearance reloads). */
 static int
 first_time(struct lctx *lc, const char *key)
 {
@@ -742,6 +744,7 @@ loader_load(const char *dir, const struct loader_opts *lo, struct loader *ld)
 	conf_free(cf);
 	if (lo->files != NULL && lc.files.len > 1)
 		buf_add(lo->files, lc.files.data + 1, lc.files.len - 1);
+	ld->files = xstrdup(lc.files.len > 1 ? lc.files.data + 1 : "");
 	buf_fini(&lc.files);
 	free(lc.prev_taken);
 	if (lc.errors > 0)
@@ -838,5 +841,6 @@ loader_fini(struct loader *ld)
 	free(ld->g.pid_file);
 	free(ld->g.admin_socket);
 	free(ld->g.syslog_ident);
+	free(ld->files);
 	memset(ld, 0, sizeof(*ld));
 }

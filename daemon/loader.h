@@ -48,6 +48,11 @@ struct loader {
 	size_t			 nlsn;
 	size_t			 nservices;
 	struct loader_globals	 g;
+	char			*files;	/* the snapshot keys (file.PATH,
+					 * file.dir:PATH) of every file and
+					 * directory read or looked for, each
+					 * ending with "\n": what
+					 * tlsproxy_watch_files watches */
 };
 
 struct buf;

@@ -357,12 +357,14 @@ reload_push(struct sup *s, const struct loader *nl, struct buf *errs)
 }
 
 /* tlsproxy_watch_files of the running configuration: starts or stops
- * the watcher, and gives it the running configuration's files and those
- * a refused reload tried ("\n"-separated snapshot keys, or NULL). */
+ * the watcher, and gives it the files the running configuration read or
+ * looked for and those a refused reload tried ("\n"-separated snapshot
+ * keys, or NULL). */
 static void
 sup_watch_update(struct sup *s, const char *tried)
 {
 	int fresh = s->watch == NULL;
+	struct buf keys;
 
 	if (!s->ld->g.watch_files) {
 		if (s->watch != NULL)
@@ -374,7 +376,11 @@ sup_watch_update(struct sup *s, const char *tried)
 	}
 	if (fresh)
 		s->watch = watch_new();
-	watch_set(s->watch, &s->ld->snap, tried, wd_now_ms());
+	buf_init(&keys);
+	buf_adds(&keys, s->ld->files != NULL ? s->ld->files : "");
+	buf_adds(&keys, tried != NULL ? tried : "");
+	watch_set(s->watch, &s->ld->snap, keys.data, wd_now_ms());
+	buf_fini(&keys);
 	if (fresh)
 		log_info("watching %zu TLS file%s for changes "
 		    "(tlsproxy_watch_files)", watch_count(s->watch),

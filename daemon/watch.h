@@ -47,8 +47,9 @@ void	watch_sync(struct watch *w);
 
 /* After a reload, applied or refused (and at start): watches the files
  * of running (its file.* keys) and those named in tried ("\n"-separated
- * snapshot keys, as loader_opts.files gives them; may be NULL), which
- * are the ones a refused reload wanted, so that fixing them retries.
+ * snapshot keys, as struct loader's files and loader_opts.files give
+ * them; may be NULL): those the load looked for and did not find, and
+ * those a refused reload wanted, so that fixing them retries.
  * A file that changed since watch_sync makes a check due. Inotify
  * problems are logged here. */
 void	watch_set(struct watch *w, const struct snapshot *running,

@@ -287,6 +287,8 @@ static const struct conf_param conf_params[] = {
 	{ "tlsproxy_use_tls", "$smtpd_use_tls", CONF_T_BOOL },
 	/* tlswardd */
 	{ "tlsproxy_user", "tlsward", CONF_T_STR },
+	/* tlswardd */
+	{ "tlsproxy_watch_files", "yes", CONF_T_BOOL },
 	{ "tlsproxy_watchdog_timeout", "10s", CONF_T_TIME },
 };
 

@@ -90,7 +90,9 @@ report_conf(int is_error, const char *msg, void *arg)
 		log_warnx("%s", msg);
 }
 
-/* 1 the first time key is seen in this load (then remembered). */
+/* 1 the first time key is seen in this load (then remembered, and
+ * watched by tlsproxy_watch_files: an optional file that is looked for
+ * and not there should pass here too, so that its appearance reloads). */
 static int
 first_time(struct lctx *lc, const char *key)
 {
@@ -653,7 +655,7 @@ static const char *const daemon_wide[] = {
 	"tlsproxy_max_sessions", "tlsproxy_max_threads",
 	"tlsproxy_min_threads", "tlsproxy_pid_file",
 	"tlsproxy_queue_limit", "tlsproxy_sandbox", "tlsproxy_stop_grace_time",
-	"tlsproxy_user", NULL,
+	"tlsproxy_user", "tlsproxy_watch_files", NULL,
 };
 
 static int
@@ -806,7 +808,9 @@ globals_load(struct lctx *lc)
 	if (conf_get_time(lc->base, "tlsproxy_drain_timeout",
 	    &g->drain_timeout_s, err, sizeof(err)) < 0 ||
 	    conf_get_time(lc->base, "tlsproxy_stop_grace_time",
-	    &g->stop_grace_s, err, sizeof(err)) < 0)
+	    &g->stop_grace_s, err, sizeof(err)) < 0 ||
+	    conf_get_bool(lc->base, "tlsproxy_watch_files", &g->watch_files,
+	    err, sizeof(err)) < 0)
 		lerr(lc, "%s", err);
 	globals_snapshot(lc);
 }
@@ -864,6 +868,9 @@ loader_load(const char *dir, const struct loader_opts *lo, struct loader *ld)
 	}
 	services_fini(&svcs);
 	conf_free(cf);
+	if (lo->files != NULL && lc.files.len > 1)
+		buf_add(lo->files, lc.files.data + 1, lc.files.len - 1);
+	ld->files = xstrdup(lc.files.len > 1 ? lc.files.data + 1 : "");
 	buf_fini(&lc.files);
 	free(lc.prev_taken);
 	if (lc.errors > 0)
@@ -960,5 +967,6 @@ loader_fini(struct loader *ld)
 	free(ld->g.pid_file);
 	free(ld->g.admin_socket);
 	free(ld->g.syslog_ident);
+	free(ld->files);
 	memset(ld, 0, sizeof(*ld));
 }

@@ -25,6 +25,7 @@ struct loader_globals {
 	int		 syslog_facility;	/* LOG_MAIL, ... */
 	long long	 drain_timeout_s;	/* tlsproxy_drain_timeout */
 	long long	 stop_grace_s;	/* tlsproxy_stop_grace_time */
+	int		 watch_files;	/* tlsproxy_watch_files */
 	struct sbx_opts	 sbx;		/* worker identity and seccomp mode */
 };
 
@@ -47,6 +48,11 @@ struct loader {
 	size_t			 nlsn;
 	size_t			 nservices;
 	struct loader_globals	 g;
+	char			*files;	/* the snapshot keys (file.PATH,
+					 * file.dir:PATH) of every file and
+					 * directory read or looked for, each
+					 * ending with "\n": what
+					 * tlsproxy_watch_files watches */
 };
 
 struct buf;
@@ -60,6 +66,11 @@ struct loader_opts {
 					 * NULL at start */
 	struct buf		*errors;	/* if not NULL, gets every error
 						 * line (each ends with "\n") */
+	struct buf		*files;	/* if not NULL, gets the snapshot
+					 * key (file.PATH, file.dir:PATH) of
+					 * every file and directory the load
+					 * read or tried to read, each ending
+					 * with "\n", also when it failed */
 };
 
 /* Loads everything for configuration directory dir. Every problem is

@@ -1,12 +1,14 @@
 /*
  * supervisor.c - PRIVILEGED: starts the worker, hands it the snapshot and
  * the listeners, relays its log lines, restarts it when it dies, reloads
- * on SIGHUP (and "tlsward reload"), answers "tlsward status", drains on
+ * on SIGHUP (and "tlsward reload") and when the TLS files change
+ * (watch.c, tlsproxy_watch_files), answers "tlsward status", drains on
  * SIGTERM/SIGINT, and keeps the service manager informed (notify.c).
  *
  * Runs in: the privileged supervisor (root, or the container user). It
  * never reads network input: its only peers are the worker's two
- * sockets, the signals, and the root-only admin socket (admin.c).
+ * sockets, the signals, the root-only admin socket (admin.c) and the
+ * inotify events of the directories that hold the TLS files.
  *
  * Reload: load everything into a new struct loader (listeners whose key
  * is unchanged are taken over, new ones opened), build every TLS context
@@ -44,6 +46,7 @@
 #include "supervisor.h"
 #include "systemd.h"
 #include "util.h"
+#include "watch.h"
 #include "watchdog.h"
 #include "worker.h"
 
@@ -74,6 +77,8 @@ struct sup {
 	unsigned		 restarts;	/* worker restarts */
 	unsigned		 reloads;	/* successful reloads */
 	const char		*last_reload;	/* "none", "ok", "failed" */
+	struct watch		*watch;		/* NULL: tlsproxy_watch_files
+						 * = no */
 };
 
 /* Relays one record (priority byte + text) from the worker; names a
@@ -351,20 +356,49 @@ reload_push(struct sup *s, const struct loader *nl, struct buf *errs)
 	return rc;
 }
 
-/* SIGHUP or "tlsward reload": re-read everything; on any error keep what
- * runs. Error lines go to errs. Returns 0 when the new configuration is
- * serving. */
-static int
-sup_reload(struct sup *s, struct buf *errs)
+/* tlsproxy_watch_files of the running configuration: starts or stops
+ * the watcher, and gives it the files the running configuration read or
+ * looked for and those a refused reload tried ("\n"-separated snapshot
+ * keys, or NULL). */
+static void
+sup_watch_update(struct sup *s, const char *tried)
 {
-	struct loader_opts lo = { 1, s->ld, errs };
+	int fresh = s->watch == NULL;
+	struct buf keys;
+
+	if (!s->ld->g.watch_files) {
+		if (s->watch != NULL)
+			log_info("no longer watching the TLS files for changes "
+			    "(tlsproxy_watch_files = no)");
+		watch_free(s->watch);
+		s->watch = NULL;
+		return;
+	}
+	if (fresh)
+		s->watch = watch_new();
+	buf_init(&keys);
+	buf_adds(&keys, s->ld->files != NULL ? s->ld->files : "");
+	buf_adds(&keys, tried != NULL ? tried : "");
+	watch_set(s->watch, &s->ld->snap, keys.data, wd_now_ms());
+	buf_fini(&keys);
+	if (fresh)
+		log_info("watching %zu TLS file%s for changes "
+		    "(tlsproxy_watch_files)", watch_count(s->watch),
+		    watch_count(s->watch) == 1 ? "" : "s");
+}
+
+/* sup_reload's load, check and switch. */
+static int
+sup_reload_load(struct sup *s, const struct loader_opts *lo)
+{
+	struct buf *errs = lo->errors;
 	struct loader *nl = xcalloc(1, sizeof(*nl));
 	char st[256];
 	int errors;
 
 	notify_reloading();
 	log_info("reload: reading the configuration");
-	if ((errors = loader_load(s->o->dir, &lo, nl)) == 0 &&
+	if ((errors = loader_load(s->o->dir, lo, nl)) == 0 &&
 	    reload_tls_check(nl, errs) == 0 && reload_push(s, nl, errs) == 0) {
 		loader_unlink_dropped(s->ld, nl);
 		loader_fini(s->ld);
@@ -393,6 +427,25 @@ sup_reload(struct sup *s, struct buf *errs)
 	    "generation %u", errors, errors == 1 ? "" : "s", s->generation);
 	notify_ready(st);
 	return -1;
+}
+
+/* SIGHUP, "tlsward reload" or changed files: re-read everything; on any
+ * error keep what runs. Error lines go to errs. Returns 0 when the new
+ * configuration is serving. */
+static int
+sup_reload(struct sup *s, struct buf *errs)
+{
+	struct buf tried;
+	struct loader_opts lo = { 1, s->ld, errs, &tried };
+	int rc;
+
+	buf_init(&tried);
+	if (s->watch != NULL)
+		watch_sync(s->watch);	/* what this reload reads, at least */
+	rc = sup_reload_load(s, &lo);
+	sup_watch_update(s, tried.data);
+	buf_fini(&tried);
+	return rc;
 }
 
 /* SIGTERM with tlsproxy_stop_grace_time: keep serving, new connections
@@ -461,9 +514,10 @@ sup_status(struct sup *s, struct buf *out)
 	int rc;
 
 	buf_addf(out, "daemon pid=%ld version=%s uptime_s=%lld worker_pid=%ld "
-	    "worker_restarts=%u reloads=%u last_reload=%s", (long)getpid(),
-	    PACKAGE_VERSION, (long long)((wd_now_ms() - s->t0_ms) / 1000),
-	    (long)s->pid, s->restarts, s->reloads, s->last_reload);
+	    "worker_restarts=%u reloads=%u last_reload=%s watched_files=%zu",
+	    (long)getpid(), PACKAGE_VERSION,
+	    (long long)((wd_now_ms() - s->t0_ms) / 1000), (long)s->pid,
+	    s->restarts, s->reloads, s->last_reload, watch_count(s->watch));
 	status_field(out, "config", s->o->dir);
 	buf_adds(out, "\n");
 	if (s->pid == 0 || ipc_send(s->ipc, IPC_STATUS, NULL, 0, NULL, 0) < 0)
@@ -594,6 +648,8 @@ next_timeout(const struct sup *s)
 	if (s->grace_end_ms != 0)
 		t = sooner(t, s->grace_end_ms > now ? s->grace_end_ms - now : 0);
 	t = sooner(t, notify_watchdog_timeout(now));
+	if (!s->stopping)
+		t = sooner(t, watch_timeout(s->watch, now));
 	return (int)t;
 }
 
@@ -626,19 +682,40 @@ on_ipc(struct sup *s)
 	}
 }
 
+/* The watched files changed and things are quiet again: reload as
+ * "tlsward reload" does, if they really changed. */
+static void
+on_watch(struct sup *s)
+{
+	struct buf changed, errs;
+
+	buf_init(&changed);
+	buf_init(&errs);
+	if (watch_check(s->watch, wd_now_ms(), &changed) > 0) {
+		log_info("reload: files changed: %s", changed.data);
+		(void)sup_reload(s, &errs);
+	}
+	buf_fini(&changed);
+	buf_fini(&errs);
+}
+
 static void
 sup_loop(struct sup *s)
 {
-	struct pollfd pf[4];
+	struct pollfd pf[5];
 
 	while (!(s->stopping && s->pid == 0)) {
 		pf[0] = (struct pollfd){ s->sigfd, POLLIN, 0 };
 		pf[1] = (struct pollfd){ s->logfd, POLLIN, 0 };
 		pf[2] = (struct pollfd){ s->ipc, POLLIN, 0 };
 		pf[3] = (struct pollfd){ s->admin, POLLIN, 0 };
-		if (poll(pf, 4, next_timeout(s)) < 0 && errno != EINTR)
+		pf[4] = (struct pollfd){ watch_fd(s->watch), POLLIN, 0 };
+		if (poll(pf, 5, next_timeout(s)) < 0 && errno != EINTR)
 			log_fatal("poll");
 		notify_watchdog(wd_now_ms());
+		/* first: the handlers below may reload, which re-arms it */
+		if (s->watch != NULL && pf[4].revents)
+			watch_read(s->watch, wd_now_ms());
 		if (pf[0].revents)
 			on_signal(s);
 		if (s->logfd >= 0 && pf[1].revents)
@@ -655,6 +732,9 @@ sup_loop(struct sup *s)
 		if (s->restart_at_ms != 0 && wd_now_ms() >= s->restart_at_ms &&
 		    !s->stopping)
 			restart_worker(s);
+		if (s->watch != NULL && !s->stopping &&
+		    watch_timeout(s->watch, wd_now_ms()) == 0)
+			on_watch(s);
 	}
 }
 
@@ -702,11 +782,13 @@ supervisor_run(const struct sup_opts *o, struct loader *ld)
 	if ((s.sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) < 0)
 		log_fatal("signalfd");
 	admin_start(&s);
+	sup_watch_update(&s, NULL);	/* sees changes during the start */
 	if (worker_spawn(&s) < 0) {
 		if (s.pid != 0) {
 			kill(s.pid, SIGKILL);
 			waitpid(s.pid, NULL, 0);
 		}
+		watch_free(s.watch);
 		admin_close(s.admin, s.admin_path);
 		free(s.admin_path);
 		log_warnx("the worker could not start; exiting");
@@ -715,6 +797,7 @@ supervisor_run(const struct sup_opts *o, struct loader *ld)
 	status_line(&s, st, sizeof(st));
 	notify_ready(st);
 	sup_loop(&s);
+	watch_free(s.watch);
 	admin_close(s.admin, s.admin_path);
 	free(s.admin_path);
 	log_info("stopped");

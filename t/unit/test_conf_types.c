@@ -427,6 +427,7 @@ static const char *const tlsward_only_names[] = {
 	"tlsproxy_source_session_limit",
 	"tlsproxy_tls_ticket_count",
 	"tlsproxy_user",
+	"tlsproxy_watch_files",
 };
 
 static int

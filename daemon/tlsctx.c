@@ -2,7 +2,7 @@
  * tlsctx.c - SSL_CTX construction from a snapshot: the security level,
  * protocols, cipher grades, curves, certificates, DH parameters, session
  * ids and tickets, OpenSSL options; the peer policy comes from
- * tlspolicy.c.
+ * tlspolicy.c, OCSP stapling from ocsp.c.
  *
  * Runs in: the worker (before the sandbox at start, inside it on reload)
  * and the supervisor for -t. Parses only memory. Owns nothing beyond the
@@ -23,6 +23,7 @@
 
 #include "conf.h"
 #include "log.h"
+#include "ocsp.h"
 #include "pem.h"
 #include "tlsctx.h"
 #include "tlspolicy.h"
@@ -704,6 +705,8 @@ tlsctx_new(const struct snapshot *s, size_t i, enum svc_role role,
 	    ctx_role(ctx, s, i, role, svc, why, sizeof(why)) < 0 ||
 	    tlspol_attach(ctx, s, i, role, level, why, sizeof(why)) < 0)
 		goto fail;
+	if (role != SVC_CLIENT)
+		ocsp_attach(ctx, s, ocsp_paths(s, i), svc);
 	tls_version_floor(ctx);
 	SSL_CTX_set_info_callback(ctx, info_cb);
 	return ctx;

@@ -10,8 +10,8 @@ makes of it: "openssl ocsp -reqin REQ -respout RESP" plus the arguments
 in ARGSFILE (one per line: -index, -CA, -rsigner, -rkey, -ndays ...),
 read afresh for each request, so that a test can revoke (the index is
 read each time), change the signer or make short-lived answers without
-restarting. ARGSFILE with the single line "garbage" answers non-DER
-bytes. Each request is noted in LOGFILE. Runs until killed.
+restarting. ARGSFILE with the lines "raw" and FILE answers FILE's bytes
+(something that is not an OCSP response). Each request is noted in LOGFILE. Runs until killed.
 """
 import http.server
 import os
@@ -33,8 +33,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             rq, rs = os.path.join(d, "req"), os.path.join(d, "resp")
             with open(rq, "wb") as f:
                 f.write(req)
-            if args == ["garbage"]:
-                body = b"this is not DER\n"
+            if len(args) == 2 and args[0] == "raw":
+                with open(args[1], "rb") as f:
+                    body = f.read()
             else:
                 subprocess.run(["openssl", "ocsp", "-reqin", rq,
                                 "-respout", rs] + args,

@@ -140,6 +140,12 @@ jobs_of_list(struct fetch *f, const struct conf *cf, const char *list)
 			continue;
 		}
 		pool_add(pool, certs);
+		/* A file that starts with a CA certificate holds a chain. */
+		if (X509_check_ca(sk_X509_value(certs, 0)) != 0) {
+			sk_X509_pop_free(certs, X509_free);
+			free(path);
+			continue;
+		}
 		sk_X509_pop_free(certs, X509_free);
 		paths = xreallocarray(paths, n + 1, sizeof(*paths));
 		paths[n++] = path;
@@ -392,12 +398,22 @@ job_run(struct fetch *f, const struct fetch_job *j)
 	unsigned char *der = NULL;
 	char why[1024], when[64], subj[256];
 	size_t len = 0;
+	int i;
 
 	if ((certs = certs_of(j->path, why, sizeof(why))) == NULL) {
 		fetch_fail(f, "%s", *why ? why : "no certificate in the file");
 		return;
 	}
 	leaf = sk_X509_value(certs, 0);
+	for (i = 1; i < sk_X509_num(certs); i++) {
+		if (X509_check_ca(sk_X509_value(certs, i)) != 0)
+			continue;
+		log_warnx("%s holds more than one server certificate: %s is "
+		    "for the first, %s (put each in its own file to staple "
+		    "each)", j->path, j->out, ocspresp_subject(leaf, subj,
+		    sizeof(subj)));
+		break;
+	}
 	if ((issuer = ocspresp_issuer(leaf, j->pool)) == NULL)
 		fetch_fail(f, "%s: the issuer of %s is not in the file (nor "
 		    "in its chain files, nor -i): it signs the request",

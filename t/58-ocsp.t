@@ -72,12 +72,13 @@ EC='-algorithm EC -pkeyopt ec_paramgen_curve:P-256'
 mk rsa leaf -algorithm RSA -pkeyopt rsa_keygen_bits:2048
 mk ec leaf $EC
 mk ch leaf $EC
+mk sp leaf $EC
 mk other leaf $EC
 mk noaia noaia $EC
 mk ocsp signer $EC
 cat "$P/ch.key" "$P/ch.pem" > "$P/chain.pem"
 chmod 600 "$P"/*.key "$P/chain.pem"
-for n in rsa ec ch other noaia ocsp; do
+for n in rsa ec ch sp other noaia ocsp; do
 	[ -s "$P/$n.pem" ] || skip_all "openssl ca could not make the $n certificate"
 done
 serial() { openssl x509 -in "$P/$1.crt" -noout -serial | sed 's/.*=//'; }
@@ -100,6 +101,7 @@ EOF
 backend_start echo
 services "web 127.0.0.1:0 server 127.0.0.1:$BPORT" \
     "chain 127.0.0.1:0 server 127.0.0.1:$BPORT -o tlsproxy_tls_chain_files=$P/chain.pem" \
+    "split 127.0.0.1:0 server 127.0.0.1:$BPORT -o tlsproxy_tls_chain_files=$P/sp.key,$P/sp.crt,$P/ca.pem" \
     "named 127.0.0.1:0 server 127.0.0.1:$BPORT -o tlsproxy_tls_ocsp_response_files=$P/named.der" \
     "off 127.0.0.1:0 server 127.0.0.1:$BPORT -o tlsproxy_tls_ocsp_stapling=no"
 
@@ -120,8 +122,9 @@ is "$rc" 0 "fetch-ocsp: every server certificate of the configuration: exit 0"
 like "$out" "^$P/rsa.pem.ocsp: good until " "... the RSA certificate of main.cf"
 like "$out" "^$P/ec.pem.ocsp: good until " "... the ECDSA certificate of main.cf"
 like "$out" "^$P/chain.pem.ocsp: good until " "... the chain file of a service"
-is "$(echo "$out" | wc -l)" 3 "... each once (the services that share main.cf's add none)"
-is "$(($(requests) - n0))" 3 "... one request each to the responder"
+like "$out" "^$P/sp.crt.ocsp: good until " "... the certificate file of split chain files (the CA's file is skipped)"
+is "$(echo "$out" | wc -l)" 4 "... each once (the services that share main.cf's add none)"
+is "$(($(requests) - n0))" 4 "... one request each to the responder"
 like "$(cat "$T/err")" "named sets tlsproxy_tls_ocsp_response_files: skipped" "... a service that names its files is left to -o, and said"
 is "$(stat -c %a "$P/rsa.pem.ocsp")" 644 "a stored response is mode 0644"
 out=$(openssl ocsp -respin "$P/ec.pem.ocsp" -issuer "$P/ca.pem" -cert "$P/ec.crt" -CAfile "$P/ca.pem" -no_nonce 2>&1)
@@ -182,6 +185,8 @@ if daemon_start; then
 	like "$out" 'Verify return code|Cipher is' "... and its handshake finishes"
 	out=$(status "$(port_of chain)" $ECDSA)
 	like "$out" "Serial Number: $(serial ch)\$" "chain files: FILE.ocsp beside the chain file is stapled"
+	out=$(status "$(port_of split)" $ECDSA)
+	like "$out" "Serial Number: $(serial sp)\$" "split chain files: FILE.ocsp beside the certificate's file is stapled"
 	out=$(status "$(port_of named)" $ECDSA)
 	like "$out" "Serial Number: $(serial ec)\$" "tlsproxy_tls_ocsp_response_files: the named file is stapled"
 	out=$(status "$(port_of named)" $RSA)

@@ -2,7 +2,8 @@
  * snapshot.h - everything the worker needs to serve, as one flat
  * dictionary of byte strings that the supervisor builds and the worker
  * decodes: resolved parameters, service definitions, and the contents of
- * every key, certificate, CA and DH file (the worker opens no file).
+ * every key, certificate, CA, DH and OCSP response file (the worker
+ * opens no file).
  *
  * Keys (all values are byte strings; text values are NUL-free):
  *   global.NAME                 expanded global parameter
@@ -12,6 +13,10 @@
  *   svc.I.forward_addr          resolved target: struct sockaddr_storage
  *                               records, concatenated (server/client)
  *   svc.I.param.NAME            expanded parameter for this service
+ *   svc.I.file.NAME             the resolved paths of a file parameter
+ *                               (space-separated); for
+ *                               tlsproxy_tls_ocsp_response_files, the
+ *                               OCSP response files found (ocsp.h)
  *   file.PATH                   contents of a file named by a parameter
  *                               ("file.dir:PATH" for a CApath directory:
  *                               all its regular files, concatenated)

@@ -262,6 +262,12 @@ else
 	daemon_log
 fi
 
+# ------------------------------------------------- a named file that is missing
+services "web 127.0.0.1:0 server 127.0.0.1:$BPORT -o tlsproxy_tls_ocsp_response_files=$P/missing.der"
+out=$("$TLSWARDD" -c "$CONF" -t 2>&1); rc=$?
+is "$rc" 0 "a named response file that is missing: tlswardd -t still exit 0"
+like "$out" "warning: service web: OCSP response: .*$P/missing.der.*: not stapled" "... with a warning naming it"
+
 # ------------------------------------------------- responder gone
 kill "$RPID" 2>/dev/null
 wait "$RPID" 2>/dev/null

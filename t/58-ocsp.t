@@ -98,8 +98,11 @@ smtpd_tls_key_file = $P/rsa.key
 smtpd_tls_eccert_file = $P/ec.pem
 smtpd_tls_eckey_file = $P/ec.key
 EOF
+backend_start http
+HPORT=$BPORT
 backend_start echo
-services "web 127.0.0.1:0 server 127.0.0.1:$BPORT" \
+services "https 127.0.0.1:0 server 127.0.0.1:$HPORT" \
+    "web 127.0.0.1:0 server 127.0.0.1:$BPORT" \
     "chain 127.0.0.1:0 server 127.0.0.1:$BPORT -o tlsproxy_tls_chain_files=$P/chain.pem" \
     "split 127.0.0.1:0 server 127.0.0.1:$BPORT -o tlsproxy_tls_chain_files=$P/sp.key,$P/sp.crt,$P/ca.pem" \
     "named 127.0.0.1:0 server 127.0.0.1:$BPORT -o tlsproxy_tls_ocsp_response_files=$P/named.der" \
@@ -193,6 +196,15 @@ if daemon_start; then
 	like "$out" "OCSP response: no response sent" "... and only it (the RSA certificate has none there)"
 	out=$(status "$(port_of off)" $RSA)
 	like "$out" "OCSP response: no response sent" "tlsproxy_tls_ocsp_stapling = no: nothing stapled"
+	# curl --cert-status verifies the staple itself
+	https=$(port_of https)
+	out=$(curl -s --max-time 10 --cert-status --cacert "$P/ca.pem" \
+	    --resolve "localhost:$https:127.0.0.1" "https://localhost:$https/" 2>&1)
+	is "$out" "hello" "curl --cert-status accepts the stapled response (ECDSA)"
+	out=$(curl -s --max-time 10 --cert-status --cacert "$P/ca.pem" --tls-max 1.2 \
+	    --ciphers ECDHE-RSA-AES128-GCM-SHA256 \
+	    --resolve "localhost:$https:127.0.0.1" "https://localhost:$https/" 2>&1)
+	is "$out" "hello" "... and the RSA certificate's"
 
 	# -------------------------------------------- revoked
 	openssl ca -config "$P/ca.cnf" -revoke "$P/rsa.crt" >/dev/null 2>&1
@@ -204,8 +216,12 @@ if daemon_start; then
 	like "$out" "configuration reloaded" "reload"
 	out=$(status "$web" $RSA)
 	like "$out" "Cert Status: revoked" "the revocation is stapled"
+	curl -s --max-time 10 --cert-status --cacert "$P/ca.pem" --tls-max 1.2 \
+	    --ciphers ECDHE-RSA-AES128-GCM-SHA256 \
+	    --resolve "localhost:$https:127.0.0.1" "https://localhost:$https/" >/dev/null 2>&1
+	is "$?" 91 "curl --cert-status refuses the revoked certificate (CURLE_SSL_INVALIDCERTSTATUS)"
 	like "$(cat "$DLOG")" "warning: service web: OCSP response $P/rsa.pem.ocsp: certificate .*rsa.localhost is REVOKED" "... and logged"
-	is "$(grep -c 'rsa.localhost is REVOKED' "$DLOG")" 1 "... once (not by the supervisor's check too)"
+	is "$(grep -c 'service web: .*rsa.localhost is REVOKED' "$DLOG")" 1 "... once (not by the supervisor's check too)"
 	out=$(tw check 2>&1)
 	like "$out" "warning: service web: OCSP response $P/rsa.pem.ocsp: certificate .* is REVOKED" "tlsward check warns about it"
 
@@ -256,7 +272,7 @@ if daemon_start; then
 	done
 	like "$out" "OCSP response: no response sent" "... and no longer once its nextUpdate has passed"
 	like "$(cat "$DLOG")" "service web: OCSP response $P/ec.pem.ocsp went stale at .*: no longer stapled" "... which is logged"
-	is "$(grep -c 'ec.pem.ocsp went stale' "$DLOG")" 1 "... once"
+	is "$(grep -c 'service web: .*ec.pem.ocsp went stale' "$DLOG")" 1 "... once"
 	daemon_stop
 else
 	daemon_log

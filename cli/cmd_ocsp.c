@@ -33,6 +33,7 @@
 #include "log.h"
 #include "ocspresp.h"
 #include "pem.h"
+#include "pftable.h"
 #include "services.h"
 #include "util.h"
 
@@ -183,9 +184,58 @@ names_files(const char *list)
 	return any;
 }
 
+/* Table problems are for "tlsward check"; here they are skipped. */
+static void
+sni_quiet(int is_error, const char *msg, void *arg)
+{
+	(void)is_error; (void)msg; (void)arg;
+}
+
+/* One table of tls_server_sni_maps (inline: or texthash:) into t. */
+static void
+sni_table(const struct conf *cf, const char *spec, struct pft *t)
+{
+	char err[512], *path, *data;
+	size_t len;
+
+	if (strncmp(spec, "inline:", 7) == 0)
+		pft_inline_parse(t, spec + 7, sni_quiet, NULL);
+	else if (strncmp(spec, "texthash:", 9) == 0) {
+		path = conf_path(cf, spec + 9);
+		if (file_read(path, PEM_MAX_FILE, &data, &len, err,
+		    sizeof(err)) == 0) {
+			pft_text_parse(t, path, data, len, sni_quiet, NULL);
+			free(data);
+		}
+		free(path);
+	}
+}
+
+/* The chain files of each tls_server_sni_maps entry. */
+static void
+jobs_of_sni(struct fetch *f, const struct conf *cf)
+{
+	char *val = value_of(cf, "tls_server_sni_maps"), **tab, err[512];
+	struct pft t;
+	size_t e;
+	int n, k;
+
+	pft_init(&t);
+	n = pft_split(val, &tab, err, sizeof(err));
+	for (k = 0; k < n; k++)
+		sni_table(cf, tab[k], &t);
+	for (e = 0; e < t.n; e++)
+		jobs_of_list(f, cf, t.v[e].val);
+	if (n > 0)
+		pft_split_free(tab, n);
+	pft_fini(&t);
+	free(val);
+}
+
 /* The server certificates of one effective configuration (main.cf, or
  * a service's: main.cf with its -o overrides), as tlswardd picks them:
- * the chain files, else the cert and eccert files. */
+ * the chain files, else the cert and eccert files; and the chain files
+ * of each tls_server_sni_maps entry. */
 static void
 jobs_of_conf(struct fetch *f, const struct conf *cf, const char *svc)
 {
@@ -207,6 +257,8 @@ jobs_of_conf(struct fetch *f, const struct conf *cf, const char *svc)
 		jobs_of_list(f, cf, a);
 		jobs_of_list(f, cf, b);
 	}
+	if (strcasecmp(on, "yes") == 0)
+		jobs_of_sni(f, cf);
 	free(on);
 	free(named);
 	free(chains);

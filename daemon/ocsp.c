@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <openssl/err.h>
@@ -105,6 +106,24 @@ ocsp_paths(const struct snapshot *s, size_t i)
 	    "svc.%zu.file.tlsproxy_tls_ocsp_response_files", i);
 
 	return v != NULL ? v : "";
+}
+
+char *
+ocsp_paths_beside(const struct snapshot *s, size_t i, const char *chains)
+{
+	const char *on = snap_getf(s, NULL,
+	    "svc.%zu.param.tlsproxy_tls_ocsp_stapling", i);
+	char *copy = xstrdup(chains), *save = NULL, *w, *out;
+	struct buf b;
+
+	buf_init(&b);
+	for (w = strtok_r(copy, " ", &save); w != NULL && on != NULL &&
+	    strcasecmp(on, "yes") == 0; w = strtok_r(NULL, " ", &save))
+		if (snap_getf(s, NULL, "file.%s.ocsp", w) != NULL)
+			buf_addf(&b, "%s%s.ocsp", b.len ? " " : "", w);
+	free(copy);
+	out = buf_take(&b);
+	return out != NULL ? out : xstrdup("");
 }
 
 /* Sends the response for the certificate this handshake uses, if it is

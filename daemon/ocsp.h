@@ -24,6 +24,13 @@
  * no). */
 const char *ocsp_paths(const struct snapshot *s, size_t i);
 
+/* For the context of a tls_server_sni_maps entry of service i, whose
+ * chain files are chains (space-separated): the FILE.ocsp beside each
+ * that the loader read (with tlsproxy_tls_ocsp_stapling = yes), as a
+ * new space-separated string (caller frees; "" when none). */
+char	*ocsp_paths_beside(const struct snapshot *s, size_t i,
+	    const char *chains);
+
 /* Attaches stapling to ctx, whose certificates (with their chains) are
  * installed: each file of paths (space-separated, each read by the
  * loader into file.PATH; one that is absent is skipped, the loader said

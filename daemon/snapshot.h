@@ -13,11 +13,19 @@
  *   svc.I.forward_addr          resolved target: struct sockaddr_storage
  *                               records, concatenated (server/client)
  *   svc.I.param.NAME            expanded parameter for this service
+ *   svc.I.sni                   tls_server_sni_maps, parsed: one
+ *                               "NAME\tPATHS\tORIGIN\n" line per entry
+ *                               (NAME lower case or ".domain", PATHS the
+ *                               chain files, space-separated, ORIGIN
+ *                               "TABLE:LINE" for messages); absent
+ *                               without a table
  *   svc.I.file.NAME             the resolved paths of a file parameter
  *                               (space-separated); for
  *                               tlsproxy_tls_ocsp_response_files, the
  *                               OCSP response files found (ocsp.h)
  *   file.PATH                   contents of a file named by a parameter
+ *                               or by a tls_server_sni_maps table (the
+ *                               texthash file itself too)
  *                               ("file.dir:PATH" for a CApath directory:
  *                               all its regular files, concatenated)
  *

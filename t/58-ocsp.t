@@ -3,7 +3,8 @@
 # ocsp's responder on loopback (t/tools/ocsp_responder.py) and openssl
 # s_client -status: fetch (default: every server certificate of the
 # configuration; -o, -i), staple per certificate (RSA and ECDSA on one
-# service, chain files, a named response file, stapling off), revoke,
+# service, chain files, SNI entries, a named response file, stapling
+# off), revoke,
 # re-fetch and reload (the revocation is stapled), a response from
 # another certificate, garbage, stale at load and stale while serving
 # (not stapled, logged; tlswardd -t and tlsward check warn, naming the
@@ -51,6 +52,11 @@ basicConstraints = CA:FALSE
 subjectAltName = DNS:localhost
 extendedKeyUsage = serverAuth
 authorityInfoAccess = OCSP;URI:http://127.0.0.1:$OPORT/ocsp
+[ snileaf ]
+basicConstraints = CA:FALSE
+subjectAltName = DNS:sni.example.com
+extendedKeyUsage = serverAuth
+authorityInfoAccess = OCSP;URI:http://127.0.0.1:$OPORT/ocsp
 [ noaia ]
 basicConstraints = CA:FALSE
 subjectAltName = DNS:localhost
@@ -73,12 +79,14 @@ mk rsa leaf -algorithm RSA -pkeyopt rsa_keygen_bits:2048
 mk ec leaf $EC
 mk ch leaf $EC
 mk sp leaf $EC
+mk sn snileaf $EC
 mk other leaf $EC
 mk noaia noaia $EC
 mk ocsp signer $EC
 cat "$P/ch.key" "$P/ch.pem" > "$P/chain.pem"
-chmod 600 "$P"/*.key "$P/chain.pem"
-for n in rsa ec ch sp other noaia ocsp; do
+cat "$P/sn.key" "$P/sn.pem" > "$P/sn.chain"
+chmod 600 "$P"/*.key "$P/chain.pem" "$P/sn.chain"
+for n in rsa ec ch sp sn other noaia ocsp; do
 	[ -s "$P/$n.pem" ] || skip_all "openssl ca could not make the $n certificate"
 done
 serial() { openssl x509 -in "$P/$1.crt" -noout -serial | sed 's/.*=//'; }
@@ -105,6 +113,7 @@ services "https 127.0.0.1:0 server 127.0.0.1:$HPORT" \
     "web 127.0.0.1:0 server 127.0.0.1:$BPORT" \
     "chain 127.0.0.1:0 server 127.0.0.1:$BPORT -o tlsproxy_tls_chain_files=$P/chain.pem" \
     "split 127.0.0.1:0 server 127.0.0.1:$BPORT -o tlsproxy_tls_chain_files=$P/sp.key,$P/sp.crt,$P/ca.pem" \
+    "sni 127.0.0.1:0 server 127.0.0.1:$BPORT -o tls_server_sni_maps=inline:{sni.example.com=$P/sn.chain}" \
     "named 127.0.0.1:0 server 127.0.0.1:$BPORT -o tlsproxy_tls_ocsp_response_files=$P/named.der" \
     "off 127.0.0.1:0 server 127.0.0.1:$BPORT -o tlsproxy_tls_ocsp_stapling=no"
 
@@ -126,8 +135,9 @@ like "$out" "^$P/rsa.pem.ocsp: good until " "... the RSA certificate of main.cf"
 like "$out" "^$P/ec.pem.ocsp: good until " "... the ECDSA certificate of main.cf"
 like "$out" "^$P/chain.pem.ocsp: good until " "... the chain file of a service"
 like "$out" "^$P/sp.crt.ocsp: good until " "... the certificate file of split chain files (the CA's file is skipped)"
-is "$(echo "$out" | wc -l)" 4 "... each once (the services that share main.cf's add none)"
-is "$(($(requests) - n0))" 4 "... one request each to the responder"
+like "$out" "^$P/sn.chain.ocsp: good until " "... the chain file of a tls_server_sni_maps entry"
+is "$(echo "$out" | wc -l)" 5 "... each once (the services that share main.cf's add none)"
+is "$(($(requests) - n0))" 5 "... one request each to the responder"
 like "$(cat "$T/err")" "named sets tlsproxy_tls_ocsp_response_files: skipped" "... a service that names its files is left to -o, and said"
 is "$(stat -c %a "$P/rsa.pem.ocsp")" 644 "a stored response is mode 0644"
 out=$(openssl ocsp -respin "$P/ec.pem.ocsp" -issuer "$P/ca.pem" -cert "$P/ec.crt" -CAfile "$P/ca.pem" -no_nonce 2>&1)
@@ -190,6 +200,11 @@ if daemon_start; then
 	like "$out" "Serial Number: $(serial ch)\$" "chain files: FILE.ocsp beside the chain file is stapled"
 	out=$(status "$(port_of split)" $ECDSA)
 	like "$out" "Serial Number: $(serial sp)\$" "split chain files: FILE.ocsp beside the certificate's file is stapled"
+	out=$(status "$(port_of sni)" $ECDSA -servername sni.example.com)
+	like "$out" "Serial Number: $(serial sn)\$" "SNI: the entry's certificate gets the response beside its chain file"
+	out=$(status "$(port_of sni)" $ECDSA)
+	like "$out" "Serial Number: $(serial ec)\$" "SNI: without the name, the default certificate its own"
+	unlike "$(cat "$DLOG")" "service sni: OCSP .*not stapled" "SNI: each context is judged with its own responses (no warning)"
 	out=$(status "$(port_of named)" $ECDSA)
 	like "$out" "Serial Number: $(serial ec)\$" "tlsproxy_tls_ocsp_response_files: the named file is stapled"
 	out=$(status "$(port_of named)" $RSA)

@@ -75,6 +75,7 @@ int	cmd_check(struct cli *, int, char **);
 int	cmd_status(struct cli *, int, char **);
 int	cmd_reload(struct cli *, int, char **);
 int	cmd_handoff(struct cli *, int, char **);
+int	cmd_fetch_ocsp(struct cli *, int, char **);
 
 /* Sends "tlsward-admin 1 CMD config=DIR" to the running tlswardd's admin
  * socket (sock_opt, else tlsproxy_admin_socket of cli->dir) and returns

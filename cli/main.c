@@ -62,6 +62,14 @@ const struct cli_cmd cli_cmds[] = {
 	  "Ask the running tlswardd for its state: per service the sessions,\n"
 	  "handshake outcomes, bytes and certificates in use; the thread pool.\n"
 	  "Exit 0 when its worker serves; -q prints nothing (for probes)." },
+	{ "fetch-ocsp", cmd_fetch_ocsp,
+	  "[-t timeout] [-i issuerfile] [-o outfile] [certfile ...]",
+	  "For each server certificate (by default every one the configuration\n"
+	  "serves), ask the OCSP responder of its Authority Information Access\n"
+	  "about it, check the answer (signed by its issuer, about it, fresh)\n"
+	  "and store it beside it as CERTFILE.ocsp (-o: there), where tlswardd\n"
+	  "staples it from the next start or reload. -i: a file that holds the\n"
+	  "issuer when CERTFILE does not; -t: seconds per responder (10)." },
 	{ "reload", cmd_reload, "[-s socket]",
 	  "Make the running tlswardd re-read its configuration and keys;\n"
 	  "print the new generation, or every error that kept the old one." },

@@ -278,6 +278,10 @@ static const struct conf_param conf_params[] = {
 	    "$smtpd_tls_mandatory_exclude_ciphers", CONF_T_STR },
 	{ "tlsproxy_tls_mandatory_protocols",
 	    "$smtpd_tls_mandatory_protocols", CONF_T_PROTOCOLS },
+	/* tlswardd */
+	{ "tlsproxy_tls_ocsp_response_files", "", CONF_T_STR },
+	/* tlswardd */
+	{ "tlsproxy_tls_ocsp_stapling", "yes", CONF_T_BOOL },
 	{ "tlsproxy_tls_protocols", "$smtpd_tls_protocols", CONF_T_PROTOCOLS },
 	{ "tlsproxy_tls_req_ccert", "$smtpd_tls_req_ccert", CONF_T_BOOL },
 	{ "tlsproxy_tls_security_level",

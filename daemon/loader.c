@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <syslog.h>
@@ -239,11 +240,15 @@ svc_file_param(struct lctx *lc, const struct conf *cf, size_t i,
 
 /* ------------------------------------------------ tls_server_sni_maps */
 
+static int add_ocsp_file(struct lctx *, const char *, const char *, int);
+
 /* A problem of a service's SNI table. */
 struct sni_load {
 	struct lctx	*lc;
 	const char	*svc;
 	struct buf	 out;	/* the snapshot table: NAME\tPATHS\tORIGIN */
+	int		 ocsp;	/* tlsproxy_tls_ocsp_stapling: read the
+				 * FILE.ocsp beside each chain file */
 };
 
 static void
@@ -299,7 +304,7 @@ sni_entry(struct sni_load *sl, const struct conf *cf,
     const struct pft_ent *e)
 {
 	const char *host = e->key[0] == '.' ? e->key + 1 : e->key;
-	char why[256], *copy, *save = NULL, *w, *path, *param;
+	char why[256], *copy, *save = NULL, *w, *path, *param, *look;
 	struct buf paths;
 
 	if (!hostname_valid(host, why, sizeof(why))) {
@@ -317,6 +322,11 @@ sni_entry(struct sni_load *sl, const struct conf *cf,
 		path = conf_path(cf, w);
 		add_file(sl->lc, sl->svc, param, path);
 		buf_addf(&paths, "%s%s", paths.len ? " " : "", path);
+		if (sl->ocsp) {
+			look = xasprintf("%s.ocsp", path);
+			add_ocsp_file(sl->lc, sl->svc, look, 0);
+			free(look);
+		}
 		free(path);
 	}
 	if (paths.len == 0)
@@ -334,12 +344,15 @@ sni_entry(struct sni_load *sl, const struct conf *cf,
 static void
 svc_sni(struct lctx *lc, const struct conf *cf, size_t i, const char *svc)
 {
-	struct sni_load sl = { lc, svc, { NULL, 0, 0 } };
+	struct sni_load sl = { lc, svc, { NULL, 0, 0 }, 0 };
 	char err[1024], **tab, *val;
 	struct pft t;
 	int n, k;
 	size_t e;
 
+	if ((val = svc_get(lc, cf, svc, "tlsproxy_tls_ocsp_stapling")) != NULL)
+		sl.ocsp = strcasecmp(val, "yes") == 0;
+	free(val);
 	if ((val = svc_get(lc, cf, svc, "tls_server_sni_maps")) == NULL)
 		return;
 	if ((n = pft_split(val, &tab, err, sizeof(err))) < 0)
@@ -384,6 +397,127 @@ svc_files(struct lctx *lc, const struct conf *cf, size_t i,
 		svc_file_param(lc, cf, i, svc->name,
 		    "tlsproxy_client_CApath", 1);
 	}
+}
+
+#define OCSP_PARAM	"tlsproxy_tls_ocsp_response_files"
+
+/* An OCSP response file into file.PATH (once). One looked for beside a
+ * certificate may be missing (it is skipped); any other problem is a
+ * warning, not an error: the service serves without that response.
+ * Returns 1 if path is to be listed. */
+static int
+add_ocsp_file(struct lctx *lc, const char *svc, const char *path,
+    int named)
+{
+	char err[1024], *data, *key;
+	size_t len;
+
+	if (!named && !file_exists(path))
+		return 0;
+	key = xasprintf("file.%s", path);
+	if (first_time(lc, key)) {
+		if (file_read(path, PEM_MAX_FILE, &data, &len, err,
+		    sizeof(err)) < 0)
+			log_warnx("service %s: OCSP response: %s: not stapled",
+			    svc, err);
+		else {
+			snap_set(&lc->ld->snap, key, data, len);
+			free(data);
+		}
+	}
+	free(key);
+	return 1;
+}
+
+/* 1 if a file list names a file ("none" is no file). */
+static int
+has_files(const char *list)
+{
+	char *copy = xstrdup(list), *save = NULL, *w;
+	int any = 0;
+
+	for (w = strtok_r(copy, " \t,", &save); w != NULL && !any;
+	    w = strtok_r(NULL, " \t,", &save))
+		any = strcmp(w, "none") != 0;
+	free(copy);
+	return any;
+}
+
+/* 1 if word is one of the space-separated words of list (may be NULL). */
+static int
+word_in(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+	const char *p;
+
+	for (p = list; p != NULL && (p = strstr(p, word)) != NULL; p += n)
+		if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+			return 1;
+	return 0;
+}
+
+/* The response files of list (suffix NULL), or the files beside those
+ * of list (FILE + suffix), read and added to out (no duplicates). */
+static void
+ocsp_list(struct lctx *lc, const struct conf *cf, const char *svc,
+    const char *list, const char *suffix, struct buf *out)
+{
+	char *copy = xstrdup(list), *save = NULL, *w, *path, *look;
+
+	for (w = strtok_r(copy, " \t,", &save); w != NULL;
+	    w = strtok_r(NULL, " \t,", &save)) {
+		if (strcmp(w, "none") == 0)
+			continue;
+		path = conf_path(cf, w);
+		look = suffix != NULL ? xasprintf("%s%s", path, suffix) :
+		    xstrdup(path);
+		if (add_ocsp_file(lc, svc, look, suffix == NULL) &&
+		    !word_in(out->data, look))
+			buf_addf(out, "%s%s", out->len ? " " : "", look);
+		free(look);
+		free(path);
+	}
+	free(copy);
+}
+
+/* svc.I.file.tlsproxy_tls_ocsp_response_files: with
+ * tlsproxy_tls_ocsp_stapling = yes, the files it names, or by default
+ * FILE.ocsp beside each certificate file the server role uses (the
+ * chain files, else the cert and eccert files), where one exists. */
+static void
+svc_ocsp(struct lctx *lc, const struct conf *cf, size_t i,
+    const struct service *svc)
+{
+	char *on, *named, *chains = NULL, *a = NULL, *b = NULL, *v;
+	struct buf out;
+
+	if (svc->role == SVC_CLIENT)
+		return;
+	buf_init(&out);
+	on = svc_get(lc, cf, svc->name, "tlsproxy_tls_ocsp_stapling");
+	named = svc_get(lc, cf, svc->name, OCSP_PARAM);
+	if (on != NULL && named != NULL && strcasecmp(on, "yes") == 0) {
+		chains = svc_get(lc, cf, svc->name, "tlsproxy_tls_chain_files");
+		a = svc_get(lc, cf, svc->name, "tlsproxy_tls_cert_file");
+		b = svc_get(lc, cf, svc->name, "tlsproxy_tls_eccert_file");
+		if (has_files(named))
+			ocsp_list(lc, cf, svc->name, named, NULL, &out);
+		else if (chains != NULL && has_files(chains))
+			ocsp_list(lc, cf, svc->name, chains, ".ocsp", &out);
+		else {
+			ocsp_list(lc, cf, svc->name, a ? a : "", ".ocsp", &out);
+			ocsp_list(lc, cf, svc->name, b ? b : "", ".ocsp", &out);
+		}
+	}
+	v = buf_take(&out);
+	snap_setf(&lc->ld->snap, v != NULL ? v : "", "svc.%zu.file.%s", i,
+	    OCSP_PARAM);
+	free(v);
+	free(on);
+	free(named);
+	free(chains);
+	free(a);
+	free(b);
 }
 
 /* Resolves the forward target into sockaddr_storage records. Resolution
@@ -698,6 +832,7 @@ svc_load(struct lctx *lc, size_t i, const struct service *svc,
 	snap_setf(&lc->ld->snap, svc->forward.text, "svc.%zu.forward", i);
 	svc_params(lc, cf, i, svc->name);
 	svc_files(lc, cf, i, svc);
+	svc_ocsp(lc, cf, i, svc);
 	svc_forward(lc, i, svc);
 	if (open_listeners && svc->listen.kind != SVC_ADDR_NONE)
 		svc_listen(lc, cf, i, svc);	/* a profile has none */

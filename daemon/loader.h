@@ -1,7 +1,8 @@
 /*
  * loader.h - the privileged loader: reads main.cf and services.cf,
  * validates them, resolves forward targets and the worker's user, reads
- * every key, certificate, CA and DH file, and opens the listeners (or
+ * every key, certificate, CA and DH file and the OCSP responses found
+ * beside the server certificates, and opens the listeners (or
  * takes them over from the running configuration, or from systemd).
  *
  * Runs in: the privileged supervisor only (at start, at reload, and for

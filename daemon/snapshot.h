@@ -2,7 +2,8 @@
  * snapshot.h - everything the worker needs to serve, as one flat
  * dictionary of byte strings that the supervisor builds and the worker
  * decodes: resolved parameters, service definitions, and the contents of
- * every key, certificate, CA and DH file (the worker opens no file).
+ * every key, certificate, CA, DH and OCSP response file (the worker
+ * opens no file).
  *
  * Keys (all values are byte strings; text values are NUL-free):
  *   global.NAME                 expanded global parameter
@@ -18,6 +19,10 @@
  *                               chain files, space-separated, ORIGIN
  *                               "TABLE:LINE" for messages); absent
  *                               without a table
+ *   svc.I.file.NAME             the resolved paths of a file parameter
+ *                               (space-separated); for
+ *                               tlsproxy_tls_ocsp_response_files, the
+ *                               OCSP response files found (ocsp.h)
  *   file.PATH                   contents of a file named by a parameter
  *                               or by a tls_server_sni_maps table (the
  *                               texthash file itself too)

@@ -40,6 +40,7 @@
 #include "loader.h"
 #include "log.h"
 #include "notify.h"
+#include "ocsp.h"
 #include "runtime.h"
 #include "sandbox.h"
 #include "status.h"
@@ -318,7 +319,10 @@ reload_tls_check(const struct loader *nl, struct buf *errs)
 	char err[1024];
 	struct rt *rt;
 
-	if ((rt = rt_build(&nl->snap, err, sizeof(err))) == NULL) {
+	ocsp_set_quiet(1);	/* the worker logs its findings */
+	rt = rt_build(&nl->snap, err, sizeof(err));
+	ocsp_set_quiet(0);
+	if (rt == NULL) {
 		reload_error(errs, "%s", err);
 		return -1;
 	}

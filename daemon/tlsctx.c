@@ -2,7 +2,7 @@
  * tlsctx.c - SSL_CTX construction from a snapshot: the security level,
  * protocols, cipher grades, curves, certificates, DH parameters, session
  * ids and tickets, OpenSSL options; the peer policy comes from
- * tlspolicy.c.
+ * tlspolicy.c, OCSP stapling from ocsp.c.
  *
  * Runs in: the worker (before the sandbox at start, inside it on reload)
  * and the supervisor for -t. Parses only memory. Owns nothing beyond the
@@ -23,6 +23,7 @@
 
 #include "conf.h"
 #include "log.h"
+#include "ocsp.h"
 #include "pem.h"
 #include "tlsctx.h"
 #include "tlspolicy.h"
@@ -693,6 +694,23 @@ info_cb(const SSL *ssl, int where, int ret)
 		    SSL_alert_desc_string_long(ret));
 }
 
+/* OCSP stapling: the service's own responses for its context, those
+ * beside its chain files for a tls_server_sni_maps entry's. */
+static void
+set_stapling(SSL_CTX *ctx, const struct snapshot *s, size_t i,
+    const char *sni_chains, const char *svc)
+{
+	char *beside;
+
+	if (sni_chains == NULL) {
+		ocsp_attach(ctx, s, ocsp_paths(s, i), svc);
+		return;
+	}
+	beside = ocsp_paths_beside(s, i, sni_chains);
+	ocsp_attach(ctx, s, beside, svc);
+	free(beside);
+}
+
 /* tlsctx_new, with the certificates of sni_chains when not NULL. */
 static SSL_CTX *
 ctx_new(const struct snapshot *s, size_t i, enum svc_role role,
@@ -713,6 +731,8 @@ ctx_new(const struct snapshot *s, size_t i, enum svc_role role,
 	    ctx_role(ctx, s, i, role, sni_chains, why, sizeof(why)) < 0 ||
 	    tlspol_attach(ctx, s, i, role, level, why, sizeof(why)) < 0)
 		goto fail;
+	if (role != SVC_CLIENT)
+		set_stapling(ctx, s, i, sni_chains, svc);
 	tls_version_floor(ctx);
 	SSL_CTX_set_info_callback(ctx, info_cb);
 	return ctx;

@@ -12,7 +12,7 @@ is "$rc" 2 "unknown subcommand: exit 2"
 like "$out" 'unknown subcommand: frobnicate' "unknown subcommand named"
 for c in enable-client enable-server new-server-key new-server-cert \
     deploy-server-cert output-server-csr output-server-tlsa \
-    all-default-client all-default-server config check; do
+    all-default-client all-default-server config check fetch-ocsp; do
 	like "$out" "  $c " "usage lists $c"
 	h=$(tw "$c" --help 2>&1); rc=$?
 	is "$rc" 0 "$c --help: exit 0"
@@ -30,7 +30,7 @@ like "$out" '^tlsward [0-9]+\.[0-9]+\.[0-9]+ \(OpenSSL 3' "-V prints the version
 out=$("$TLSWARD" -Z all-default-server 2>&1); rc=$?
 is "$rc" 2 "unknown global option: exit 2"
 
-for c in enable-client enable-server new-server-key output-server-csr; do
+for c in enable-client enable-server new-server-key output-server-csr fetch-ocsp; do
 	out=$(tw "$c" -Z 2>&1); rc=$?
 	is "$rc" 2 "$c with an unknown option: exit 2"
 	like "$out" "usage: tlsward .* $c" "$c with an unknown option: usage"

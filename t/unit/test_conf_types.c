@@ -425,6 +425,8 @@ static const char *const tlsward_only_names[] = {
 	"tlsproxy_source_limit_exceptions",
 	"tlsproxy_source_rate_limit",
 	"tlsproxy_source_session_limit",
+	"tlsproxy_tls_ocsp_response_files",
+	"tlsproxy_tls_ocsp_stapling",
 	"tlsproxy_tls_ticket_count",
 	"tlsproxy_user",
 	"tlsproxy_watch_files",

@@ -138,4 +138,21 @@ out=$(ppclient "$LB2P" --pre-hex 0d0a0d0a000d0a515549540a2111000cc000020b7f00000
 like "$out" 'got=other' "another source behind the same balancer is not limited"
 
 daemon_stop
+
+# configuration errors: refused by tlswardd -t, naming the parameter
+bad() {	# bad OPTIONS REGEX NAME
+	services "x 127.0.0.1:0 $1"
+	out=$("$TLSWARDD" -c "$CONF" -t 2>&1); rc=$?
+	ok $((rc == 0)) "tlswardd -t refuses $3"
+	like "$out" "$2" "... saying: $2"
+}
+bad "server 127.0.0.1:1 -o tlsproxy_proxy_accept=v2" 'tlsproxy_proxy_accept = v2 needs tlsproxy_proxy_trusted_networks' \
+    "accepting PROXY headers from anyone"
+bad "server 127.0.0.1:1 -o tlsproxy_proxy_accept=v3 -o tlsproxy_proxy_trusted_networks=127.0.0.1" 'tlsproxy_proxy_accept: want none, v1, v2 or any' \
+    "an unknown tlsproxy_proxy_accept"
+bad "server 127.0.0.1:1 -o tlsproxy_proxy_send=yes" 'tlsproxy_proxy_send: want none, v1 or v2' "an unknown tlsproxy_proxy_send"
+bad "server 127.0.0.1:1 -o tlsproxy_proxy_accept=any -o tlsproxy_proxy_trusted_networks=10.0.0.1/8" 'tlsproxy_proxy_trusted_networks: .*host bits' \
+    "a malformed trusted network"
+bad "client 127.0.0.1:1 -o tlsproxy_client_security_level=may -o tlsproxy_proxy_send=v1" 'tlsproxy_proxy_send is for the server role only' \
+    "tlsproxy_proxy_send on a client role"
 tap_done

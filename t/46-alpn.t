@@ -58,6 +58,7 @@ services "h2 127.0.0.1:0 server 127.0.0.1:$NPORT -o tlsproxy_tls_alpn=h2,http/1.
     "cont 127.0.0.1:0 server 127.0.0.1:$NPORT -o tlsproxy_tls_alpn=h2" \
     "strict 127.0.0.1:0 server 127.0.0.1:$NPORT -o tlsproxy_tls_alpn=h2 -o tlsproxy_tls_alpn_mismatch=refuse" \
     "none 127.0.0.1:0 server 127.0.0.1:$NPORT" \
+    "handoff unix:handoff.sock control - -o tlsproxy_tls_alpn=h2,http/1.1" \
     "out 127.0.0.1:0 client 127.0.0.1:$SPORT -o tlsproxy_client_security_level=encrypt -o tlsproxy_client_alpn=h2,http/1.1"
 daemon_start || { daemon_log; exit 1; }
 
@@ -86,6 +87,29 @@ wait_log 'service=out: .*established to 127\.0\.0\.1:[0-9]+: .*alpn=http/1\.1' 5
 ok $? "client role: the protocol the server chose is in the established line"
 like "$(cat "$DLOG")" 'service=h2: .*established from \[127\.0\.0\.1\]:[0-9]+: .*, alpn=h2' "server role: alpn=h2 in the established line"
 unlike "$(cat "$DLOG")" 'service=(none|cont): .*alpn=' "no alpn= where nothing was negotiated"
+
+# a server-role hand-off: the protocol is in the outcome report
+out=$(TOP_SRCDIR=$TOP_SRCDIR python3 - "$CONF/handoff.sock" <<'PY' 2>&1
+import os, socket, ssl, sys, threading
+sys.path.insert(0, os.path.join(os.environ["TOP_SRCDIR"], "contrib"))
+import handoff_client
+a, b = socket.socketpair()
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+ctx.set_alpn_protocols(["foo", "http/1.1"])
+res = {}
+def peer():
+    t = ctx.wrap_socket(b)
+    res["alpn"] = t.selected_alpn_protocol()
+    t.close()
+th = threading.Thread(target=peer); th.start()
+conn, outcome = handoff_client.handoff(sys.argv[1], a, "server", "[192.0.2.5]:25")
+th.join(10)
+print("report_alpn=%s peer_alpn=%s" % (outcome.get("alpn", "-"), res.get("alpn")))
+PY
+)
+is "$out" "report_alpn=http/1.1 peer_alpn=http/1.1" "hand-off: the negotiated protocol is in the outcome report"
 daemon_stop
 
 # configuration errors name the parameter

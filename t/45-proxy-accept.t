@@ -43,11 +43,15 @@ tap_pid $!
 wait_file "$T/rport" . 5
 RPORT=$(cat "$T/rport")
 
+backend_start echo; EPORT=$BPORT
+TLSP=$(free_port)
 daemon_setup
 LB="-o tlsproxy_proxy_trusted_networks=127.0.0.1/32 -o tlsproxy_proxy_send=v2 -o tlsproxy_proxy_header_timeout=2s"
 services "lb 127.0.0.1:0 server 127.0.0.1:$RPORT -o tlsproxy_proxy_accept=any $LB" \
     "lb2 127.0.0.1:0 server 127.0.0.1:$RPORT -o tlsproxy_proxy_accept=v2 $LB -o tlsproxy_source_session_limit=1" \
-    "strict 127.0.0.1:0 server 127.0.0.1:$RPORT -o tlsproxy_proxy_accept=any -o tlsproxy_proxy_trusted_networks=192.0.2.0/24"
+    "strict 127.0.0.1:0 server 127.0.0.1:$RPORT -o tlsproxy_proxy_accept=any -o tlsproxy_proxy_trusted_networks=192.0.2.0/24" \
+    "tls 127.0.0.1:$TLSP server 127.0.0.1:$EPORT" \
+    "cin 127.0.0.1:0 client 127.0.0.1:$TLSP -o tlsproxy_client_security_level=encrypt -o tlsproxy_proxy_accept=v1 -o tlsproxy_proxy_trusted_networks=127.0.0.0/8"
 daemon_start || { daemon_log; exit 1; }
 LBP=$(port_of lb) LB2P=$(port_of lb2)
 
@@ -88,6 +92,25 @@ out=$(ppclient "$LBP" --pre 'PROXY UNKNOWN\r\n' --line unknown)
 like "$out" 'got=unknown' "v1 UNKNOWN: the connection's own addresses stand"
 like "$(tail -n 1 "$REC")" '^v2 PROXY fam=0x11 src=127\.0\.0\.1:[0-9]+ ' "... and reach the backend"
 
+# --- the client role behind a balancer: header, then plaintext ---------
+out=$(python3 - "$(port_of cin)" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+s.sendall(b"PROXY TCP4 192.0.2.20 127.0.0.1 7777 25\r\nplain-after-header\n")
+s.shutdown(socket.SHUT_WR)
+got = b""
+while True:
+    d = s.recv(4096)
+    if not d:
+        break
+    got += d
+print(got.decode(errors="replace").strip())
+PY
+)
+is "$out" "plain-after-header" "client role: the plaintext after a v1 header goes out over TLS and back"
+wait_log 'service=cin: PROXY v1 from \[127\.0\.0\.1\]:[0-9]+: client \[192\.0\.2\.20\]:7777' 5
+ok $? "client role: the header's client is logged"
+
 # --- refusals ---------------------------------------------------------
 out=$(ppclient "$LB2P" --pre 'PROXY TCP4 192.0.2.9 127.0.0.1 5555 443\r\n' --line no)
 like "$out" '^error=' "a v2-only listener refuses a v1 header"
@@ -126,9 +149,10 @@ python3 - "$LB2P" "$V2HDR" > "$T/hold.out" 2>&1 <<'PY' &
 import socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 s.sendall(bytes.fromhex(sys.argv[2]))
-time.sleep(3)
+time.sleep(30)
 PY
-tap_pid $!
+HOLD=$!
+tap_pid $HOLD
 wait_log 'service=lb2: PROXY v2 from .* client \[192\.0\.2\.10\]:55555' 5
 out=$(ppclient "$LB2P" --pre-hex "$V2HDR" --line over)
 like "$out" '^error=' "tlsproxy_source_session_limit applies to the header's source"
@@ -136,6 +160,7 @@ wait_log 'service=lb2: \[192\.0\.2\.10\]:55555: refused: sessions at the limit o
 ok $? "... logged with that source"
 out=$(ppclient "$LB2P" --pre-hex 0d0a0d0a000d0a515549540a2111000cc000020b7f000001d90301bb --line other)
 like "$out" 'got=other' "another source behind the same balancer is not limited"
+kill "$HOLD" 2>/dev/null
 
 daemon_stop
 

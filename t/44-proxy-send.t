@@ -110,5 +110,7 @@ fi
 log=$(cat "$DLOG")
 like "$log" 'service=v2: Verified TLS connection established from \[127\.0\.0\.9\]|service=v2: Trusted TLS connection established from \[127\.0\.0\.9\]' "the established line names the client"
 like "$log" 'service=v2: .* established from \[127\.0\.0\.8\]:[0-9]+: .*, alpn=h2' "the established line carries the ALPN protocol"
+unlike "$(cat "$DLOG")" "Sanitizer|runtime error|LeakSanitizer" "no sanitizer report in the daemon log"
 daemon_stop
+unlike "$(cat "$DLOG")" "Sanitizer|runtime error" "no sanitizer report when it stops (leaks)"
 tap_done

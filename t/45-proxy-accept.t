@@ -162,7 +162,9 @@ out=$(ppclient "$LB2P" --pre-hex 0d0a0d0a000d0a515549540a2111000cc000020b7f00000
 like "$out" 'got=other' "another source behind the same balancer is not limited"
 kill "$HOLD" 2>/dev/null
 
+unlike "$(cat "$DLOG")" "Sanitizer|runtime error|LeakSanitizer" "no sanitizer report in the daemon log"
 daemon_stop
+unlike "$(cat "$DLOG")" "Sanitizer|runtime error" "no sanitizer report when it stops (leaks)"
 
 # configuration errors: refused by tlswardd -t, naming the parameter
 bad() {	# bad OPTIONS REGEX NAME

@@ -110,7 +110,9 @@ print("report_alpn=%s peer_alpn=%s" % (outcome.get("alpn", "-"), res.get("alpn")
 PY
 )
 is "$out" "report_alpn=http/1.1 peer_alpn=http/1.1" "hand-off: the negotiated protocol is in the outcome report"
+unlike "$(cat "$DLOG")" "Sanitizer|runtime error|LeakSanitizer" "no sanitizer report in the daemon log"
 daemon_stop
+unlike "$(cat "$DLOG")" "Sanitizer|runtime error" "no sanitizer report when it stops (leaks)"
 
 # configuration errors name the parameter
 services "bad 127.0.0.1:0 server 127.0.0.1:$NPORT -o tlsproxy_tls_alpn_mismatch=maybe"

@@ -8,7 +8,7 @@
  * themselves.
  *
  * Runs in: a fuzzing build only (clang -fsanitize=fuzzer,address);
- * t/57-proxyproto-fuzz.t builds and runs it for a bounded time.
+ * t/58-proxyproto-fuzz.t builds and runs it for a bounded time.
  */
 #include "config.h"
 

@@ -1,5 +1,5 @@
 #!/bin/sh
-# t/57-proxyproto-fuzz.t - builds the libFuzzer target for the PROXY
+# t/58-proxyproto-fuzz.t - builds the libFuzzer target for the PROXY
 # protocol codec (t/fuzz/fuzz_proxyproto.c + daemon/worker/proxyproto.c)
 # with clang and runs it for a bounded time (FUZZ_SECONDS, default 20)
 # from v1 and v2 headers. Skipped without clang or libFuzzer.

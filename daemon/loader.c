@@ -27,10 +27,12 @@
 
 #include "conf.h"
 #include "fileio.h"
+#include "hostname.h"
 #include "listen.h"
 #include "loader.h"
 #include "log.h"
 #include "pem.h"
+#include "pftable.h"
 #include "services.h"
 #include "systemd.h"
 #include "util.h"
@@ -233,6 +235,129 @@ svc_file_param(struct lctx *lc, const struct conf *cf, size_t i,
 	free(val);
 }
 
+/* ------------------------------------------------ tls_server_sni_maps */
+
+/* A problem of a service's SNI table. */
+struct sni_load {
+	struct lctx	*lc;
+	const char	*svc;
+	struct buf	 out;	/* the snapshot table: NAME\tPATHS\tORIGIN */
+};
+
+static void
+sni_report(int is_error, const char *msg, void *arg)
+{
+	struct sni_load *sl = arg;
+
+	if (is_error)
+		lerr(sl->lc, "service %s: parameter tls_server_sni_maps: %s",
+		    sl->svc, msg);
+	else
+		log_warnx("service %s: parameter tls_server_sni_maps: %s",
+		    sl->svc, msg);
+}
+
+/* One table of the list into t: inline: as is, texthash: from its file
+ * (kept in the snapshot too, as file.PATH, like every file read). */
+static void
+sni_table(struct sni_load *sl, const struct conf *cf, const char *spec,
+    struct pft *t)
+{
+	char err[1024], *path, *data, *key;
+	size_t len;
+
+	if (strncmp(spec, "inline:", 7) == 0) {
+		pft_inline_parse(t, spec + 7, sni_report, sl);
+		return;
+	}
+	if (strncmp(spec, "texthash:", 9) != 0) {
+		sni_report(1, "only inline: and texthash: tables are "
+		    "supported (texthash: reads postmap's input file: no "
+		    "\"postmap -F\" needed)", sl);
+		return;
+	}
+	path = conf_path(cf, spec + 9);
+	key = xasprintf("file.%s", path);
+	if (file_read(path, PEM_MAX_FILE, &data, &len, err, sizeof(err)) < 0)
+		sni_report(1, err, sl);
+	else {
+		if (first_time(sl->lc, key))
+			snap_set(&sl->lc->ld->snap, key, data, len);
+		pft_text_parse(t, path, data, len, sni_report, sl);
+		free(data);
+	}
+	free(key);
+	free(path);
+}
+
+/* One entry: a host name or ".domain" key, and chain files that are
+ * read into the snapshot. */
+static void
+sni_entry(struct sni_load *sl, const struct conf *cf,
+    const struct pft_ent *e)
+{
+	const char *host = e->key[0] == '.' ? e->key + 1 : e->key;
+	char why[256], *copy, *save = NULL, *w, *path, *param;
+	struct buf paths;
+
+	if (!hostname_valid(host, why, sizeof(why))) {
+		lerr(sl->lc, "service %s: parameter tls_server_sni_maps: %s: "
+		    "\"%s\" is not a host name or .domain (%s); for every "
+		    "name under example.com write .example.com", sl->svc,
+		    e->origin, e->key, why);
+		return;
+	}
+	buf_init(&paths);
+	param = xasprintf("tls_server_sni_maps: %s", e->origin);
+	copy = xstrdup(e->val);
+	for (w = strtok_r(copy, ", \t", &save); w != NULL;
+	    w = strtok_r(NULL, ", \t", &save)) {
+		path = conf_path(cf, w);
+		add_file(sl->lc, sl->svc, param, path);
+		buf_addf(&paths, "%s%s", paths.len ? " " : "", path);
+		free(path);
+	}
+	if (paths.len == 0)
+		lerr(sl->lc, "service %s: parameter %s: \"%s\" names no chain "
+		    "file", sl->svc, param, e->key);
+	else
+		buf_addf(&sl->out, "%s\t%s\t%s\n", e->key, paths.data,
+		    e->origin);
+	buf_fini(&paths);
+	free(copy);
+	free(param);
+}
+
+/* tls_server_sni_maps of a service with a server side: svc.I.sni. */
+static void
+svc_sni(struct lctx *lc, const struct conf *cf, size_t i, const char *svc)
+{
+	struct sni_load sl = { lc, svc, { NULL, 0, 0 } };
+	char err[1024], **tab, *val;
+	struct pft t;
+	int n, k;
+	size_t e;
+
+	if ((val = svc_get(lc, cf, svc, "tls_server_sni_maps")) == NULL)
+		return;
+	if ((n = pft_split(val, &tab, err, sizeof(err))) < 0)
+		sni_report(1, err, &sl);
+	pft_init(&t);
+	for (k = 0; k < n; k++)
+		sni_table(&sl, cf, tab[k], &t);
+	for (e = 0; e < t.n; e++)
+		sni_entry(&sl, cf, &t.v[e]);
+	if (sl.out.len > 0)
+		snap_setf(&lc->ld->snap, sl.out.data, "svc.%zu.sni", i);
+	if (n > 0)
+		pft_split_free(tab, n);
+	pft_fini(&t);
+	buf_fini(&sl.out);
+	free(val);
+}
+
+/* ------------------------------------------------------------ files */
+
 static void
 svc_files(struct lctx *lc, const struct conf *cf, size_t i,
     const struct service *svc)
@@ -246,6 +371,7 @@ svc_files(struct lctx *lc, const struct conf *cf, size_t i,
 	for (p = client_files; cli && *p != NULL; p++)
 		svc_file_param(lc, cf, i, svc->name, *p, 0);
 	if (srv) {
+		svc_sni(lc, cf, i, svc->name);
 		svc_file_param(lc, cf, i, svc->name,
 		    "tlsproxy_tls_chain_files", 0);
 		svc_file_param(lc, cf, i, svc->name, "tlsproxy_tls_CApath", 1);

@@ -15,6 +15,7 @@
 #include "conf.h"
 #include "log.h"
 #include "runtime.h"
+#include "sni.h"
 #include "util.h"
 
 static pthread_mutex_t rt_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -303,8 +304,8 @@ svc_tls_postfix(const struct snapshot *s, size_t i, struct rt_svc *v,
 
 /* The TLS side: level and SSL_CTX (with the peer policy). */
 static int
-svc_tls(const struct snapshot *s, size_t i, struct rt_svc *v, char *err,
-    size_t errlen)
+svc_tls_role(const struct snapshot *s, size_t i, struct rt_svc *v,
+    char *err, size_t errlen)
 {
 	if (v->role == SVC_POSTFIX)
 		return svc_tls_postfix(s, i, v, err, errlen);
@@ -314,6 +315,20 @@ svc_tls(const struct snapshot *s, size_t i, struct rt_svc *v, char *err,
 		return -1;
 	v->ctx = tlsctx_new(s, i, v->role, v->level, err, errlen);
 	return v->ctx == NULL ? -1 : 0;
+}
+
+/* ... and for a server context, the certificates by SNI (every session
+ * made from ctx: server, hand-off server role, postfix). */
+static int
+svc_tls(const struct snapshot *s, size_t i, struct rt_svc *v, char *err,
+    size_t errlen)
+{
+	if (svc_tls_role(s, i, v, err, errlen) < 0)
+		return -1;
+	if (v->role == SVC_CLIENT || v->ctx == NULL)
+		return 0;
+	return sni_map_build(s, i, v->level, v->ctx, &v->sni_map, err,
+	    errlen);
 }
 
 static int
@@ -339,6 +354,7 @@ rt_free(struct rt *rt)
 
 	for (i = 0; i < rt->n; i++) {
 		SSL_CTX_free(rt->svcs[i].ctx);
+		sni_map_free(rt->svcs[i].sni_map);
 		SSL_CTX_free(rt->svcs[i].cctx);
 		free(rt->svcs[i].no_ctx_why);
 		free(rt->svcs[i].name);

@@ -21,12 +21,17 @@
 #include "tlsalpn.h"
 #include "tlsctx.h"
 
+struct sni_map;
+
 struct rt_svc {
 	char			*name;
 	enum svc_role		 role;
 	SSL_CTX			*ctx;		/* server or client role; for
 						 * control the server role's,
 						 * NULL without a certificate */
+	struct sni_map		*sni_map;	/* tls_server_sni_maps for
+						 * ctx (server side), or
+						 * NULL */
 	SSL_CTX			*cctx;		/* control: client role's */
 	enum tls_level		 clevel;	/* control: client role's */
 	int			 is_profile;	/* listen "-": parameters for

@@ -12,7 +12,15 @@
  *   svc.I.forward_addr          resolved target: struct sockaddr_storage
  *                               records, concatenated (server/client)
  *   svc.I.param.NAME            expanded parameter for this service
+ *   svc.I.sni                   tls_server_sni_maps, parsed: one
+ *                               "NAME\tPATHS\tORIGIN\n" line per entry
+ *                               (NAME lower case or ".domain", PATHS the
+ *                               chain files, space-separated, ORIGIN
+ *                               "TABLE:LINE" for messages); absent
+ *                               without a table
  *   file.PATH                   contents of a file named by a parameter
+ *                               or by a tls_server_sni_maps table (the
+ *                               texthash file itself too)
  *                               ("file.dir:PATH" for a CApath directory:
  *                               all its regular files, concatenated)
  *

@@ -236,7 +236,8 @@ set_ciphers(SSL_CTX *ctx, const struct snapshot *s, size_t i,
 
 /* ECDHE groups: the server's eecdh grade (strong, ultra: one curve; auto:
  * tls_eecdh_auto_curves, also the client's list), keeping the curves
- * OpenSSL knows. */
+ * OpenSSL knows. Warnings name svc; a NULL svc (the service's further
+ * contexts) does not warn twice. */
 static void
 set_groups(SSL_CTX *ctx, const struct snapshot *s, size_t i,
     enum svc_role role, const char *svc)
@@ -251,7 +252,7 @@ set_groups(SSL_CTX *ctx, const struct snapshot *s, size_t i,
 		pname = "tls_eecdh_strong_curve";
 	else if (strcasecmp(grade, "ultra") == 0)
 		pname = "tls_eecdh_ultra_curve";
-	else if (strcasecmp(grade, "none") == 0)
+	else if (strcasecmp(grade, "none") == 0 && svc != NULL)
 		log_warnx("service %s: tlsproxy_tls_eecdh_grade = none is no "
 		    "longer supported (as in Postfix): using auto", svc);
 	copy = xstrdup(tlsctx_param(s, i, pname));
@@ -260,7 +261,7 @@ set_groups(SSL_CTX *ctx, const struct snapshot *s, size_t i,
 	    w = strtok_r(NULL, " \t,:", &save)) {
 		if (SSL_CTX_set1_groups_list(ctx, w) == 1)
 			buf_addf(&ok, "%s%s", ok.len ? ":" : "", w);
-		else
+		else if (svc != NULL)
 			log_warnx("service %s: %s: ignoring unknown curve "
 			    "\"%s\"", svc, pname, w);
 	}
@@ -268,8 +269,9 @@ set_groups(SSL_CTX *ctx, const struct snapshot *s, size_t i,
 	if (ok.len > 0)
 		SSL_CTX_set1_groups_list(ctx, ok.data);
 	else {
-		log_warnx("service %s: %s names no usable curve: using "
-		    "OpenSSL's defaults", svc, pname);
+		if (svc != NULL)
+			log_warnx("service %s: %s names no usable curve: "
+			    "using OpenSSL's defaults", svc, pname);
 		SSL_CTX_set1_groups_list(ctx, "X25519:P-256:X448:P-521:P-384");
 	}
 	buf_fini(&ok);
@@ -390,16 +392,20 @@ out:
 	return rc;
 }
 
-/* Every configured pair and chain file; returns how many keys were
- * installed, or -1. */
+/* Every configured pair and chain file (or only the chain files in
+ * sni_chains, for a tls_server_sni_maps entry); returns how many keys
+ * were installed, or -1. */
 static int
 use_certs(SSL_CTX *ctx, const struct snapshot *s, size_t i,
-    enum svc_role role, char *err, size_t errlen)
+    enum svc_role role, const char *sni_chains, char *err, size_t errlen)
 {
 	const char *chains = tlsctx_rfile(s, i, role, "chain_files");
 	char pname[64];
 	int n = 0;
 
+	if (sni_chains != NULL)
+		return use_chain_files(ctx, s, sni_chains,
+		    "tls_server_sni_maps", err, errlen);
 	if (*chains != '\0')	/* chain files take precedence */
 		return use_chain_files(ctx, s, chains, tlsctx_rname(role,
 		    "chain_files", pname, sizeof(pname)), err, errlen);
@@ -624,13 +630,15 @@ ctx_common(SSL_CTX *ctx, const struct snapshot *s, size_t i,
 /* Certificates, and for a server DH parameters and sessions. */
 static int
 ctx_role(SSL_CTX *ctx, const struct snapshot *s, size_t i,
-    enum svc_role role, const char *svc, char *err, size_t errlen)
+    enum svc_role role, const char *sni_chains, char *err, size_t errlen)
 {
+	const char *svc = snap_getf(s, NULL, "svc.%zu.name", i);
 	int n;
 
-	certs_warn(s, i, role, svc);
-	set_groups(ctx, s, i, role, svc);
-	if ((n = use_certs(ctx, s, i, role, err, errlen)) < 0)
+	if (sni_chains == NULL)	/* said once, for the default context */
+		certs_warn(s, i, role, svc);
+	set_groups(ctx, s, i, role, sni_chains != NULL ? NULL : svc);
+	if ((n = use_certs(ctx, s, i, role, sni_chains, err, errlen)) < 0)
 		return -1;
 	if (role == SVC_CLIENT)
 		return 0;
@@ -685,9 +693,10 @@ info_cb(const SSL *ssl, int where, int ret)
 		    SSL_alert_desc_string_long(ret));
 }
 
-SSL_CTX *
-tlsctx_new(const struct snapshot *s, size_t i, enum svc_role role,
-    enum tls_level level, char *err, size_t errlen)
+/* tlsctx_new, with the certificates of sni_chains when not NULL. */
+static SSL_CTX *
+ctx_new(const struct snapshot *s, size_t i, enum svc_role role,
+    enum tls_level level, const char *sni_chains, char *err, size_t errlen)
 {
 	const char *svc = snap_getf(s, NULL, "svc.%zu.name", i);
 	SSL_CTX *ctx;
@@ -701,7 +710,7 @@ tlsctx_new(const struct snapshot *s, size_t i, enum svc_role role,
 		return NULL;
 	}
 	if (ctx_common(ctx, s, i, role, level, why, sizeof(why)) < 0 ||
-	    ctx_role(ctx, s, i, role, svc, why, sizeof(why)) < 0 ||
+	    ctx_role(ctx, s, i, role, sni_chains, why, sizeof(why)) < 0 ||
 	    tlspol_attach(ctx, s, i, role, level, why, sizeof(why)) < 0)
 		goto fail;
 	tls_version_floor(ctx);
@@ -711,4 +720,18 @@ fail:
 	errf(err, errlen, "service %s: %s", svc, why);
 	SSL_CTX_free(ctx);
 	return NULL;
+}
+
+SSL_CTX *
+tlsctx_new(const struct snapshot *s, size_t i, enum svc_role role,
+    enum tls_level level, char *err, size_t errlen)
+{
+	return ctx_new(s, i, role, level, NULL, err, errlen);
+}
+
+SSL_CTX *
+tlsctx_new_chains(const struct snapshot *s, size_t i, enum tls_level level,
+    const char *chains, char *err, size_t errlen)
+{
+	return ctx_new(s, i, SVC_SERVER, level, chains, err, errlen);
 }

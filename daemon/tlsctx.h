@@ -79,4 +79,14 @@ SSL_CTX	*tlsctx_new(const struct snapshot *s, size_t i,
 	    enum svc_role role, enum tls_level level, char *err,
 	    size_t errlen);
 
+/* A server context of service i exactly as tlsctx_new makes it (level,
+ * protocols, ciphers, CA, session ids and tickets, peer policy), but
+ * with the keys and chains of chains instead of the service's own:
+ * space-separated paths whose contents the loader put in the snapshot,
+ * read as one *_chain_files stream (a tls_server_sni_maps entry). NULL
+ * with err naming the service on failure. */
+SSL_CTX	*tlsctx_new_chains(const struct snapshot *s, size_t i,
+	    enum tls_level level, const char *chains, char *err,
+	    size_t errlen);
+
 #endif

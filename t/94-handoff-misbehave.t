@@ -3,7 +3,8 @@
 # connects and stalls, stalls mid-request, closes mid-request, sends
 # garbage, an overlong line, no end, no descriptor, two, a regular
 # file, a listening, an unconnected or a UDP socket, a wrong payload
-# byte, a TLS peer that never speaks. Each gets a refusal (or a logged
+# byte, a TLS peer that never speaks, a TLS peer whose handshake fails
+# (it reads the alert, no reset). Each gets a refusal (or a logged
 # close) within the deadline; good hand-offs meanwhile are not slowed.
 . "$TOP_SRCDIR/t/lib.sh"
 . "$TOP_SRCDIR/t/lib-daemon.sh"
@@ -67,6 +68,11 @@ except handoff_client.HandoffError as e:
 PY
 )
 	like "$out" "^handshake handshake timeout after 1\." "$1: a silent TLS peer: failed report after handshake_timeout=1"
+	# A fatal TLS error: the peer reads the alert and an orderly end,
+	# and what it sent meanwhile is not answered with a reset.
+	out=$(python3 "$TOP_SRCDIR/t/tools/fatal_alert.py" --handoff "$s")
+	like "$out" '^sent 15030[0-3]0002020a eof ' \
+	    "$1: after a fatal error the handed-off peer reads the alert, no reset ($out)"
 	kill -0 "$DPID" 2>/dev/null
 	ok $? "$1: the daemon still runs"
 	is "$($HOC "$s" sessions 3 2>&1)" "ok 3/3" "$1: and still serves"

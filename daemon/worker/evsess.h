@@ -89,11 +89,9 @@ struct esess {
  * carries that acknowledgement (with 50 ms, such clients waited ~45 ms). */
 #define EVS_TICKET_MS	2
 
-/* After a TLS error, the peer's close is awaited this long (and this many
- * of its bytes read), so that closing a socket with unread data does not
- * send a reset that destroys the alert before the peer reads it. */
-#define EVS_LINGER_MS		1000
-#define EVS_LINGER_BYTES	65536
+/* After a TLS error: see SESS_LINGER_MS (session.h). */
+#define EVS_LINGER_MS		SESS_LINGER_MS
+#define EVS_LINGER_BYTES	SESS_LINGER_BYTES
 
 /* A session for connection fd (non-blocking) from peer, accepted for
  * service svc of rt (the reference moves in), registered with epfd;

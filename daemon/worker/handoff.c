@@ -420,6 +420,7 @@ ho_tls(struct sess *s, struct ho *h)
 fail:
 	if (h->req.report)
 		(void)ho_report(s, h, 0, s->why, 0);
+	sess_linger(s, s->fwd_fd);	/* after a TLS error */
 	return -1;
 }
 

@@ -28,6 +28,7 @@
 #include "relay.h"
 #include "runtime.h"
 #include "session.h"
+#include "sni.h"
 #include "tlspolicy.h"
 #include "stats.h"
 #include "tlsinfo.h"
@@ -92,6 +93,31 @@ sess_wait(struct sess *s, int fd, short events)
 			    strerror(errno));
 			return -1;
 		}
+	}
+}
+
+void
+sess_linger(struct sess *s, int fd)
+{
+	int64_t end = wd_now_ms() + SESS_LINGER_MS, left;
+	struct pollfd pf = { fd, POLLIN, 0 };
+	size_t dropped = 0;
+	char buf[4096];
+	ssize_t n;
+
+	if (s->st.end != STATS_END_TLS_ERROR || fd < 0 ||
+	    shutdown(fd, SHUT_WR) < 0)
+		return;
+	while (dropped < SESS_LINGER_BYTES &&
+	    (left = end - wd_now_ms()) > 0) {
+		n = read(fd, buf, sizeof(buf));
+		if (n > 0)
+			dropped += (size_t)n;
+		else if (n == 0 || (errno != EAGAIN && errno != EINTR))
+			return;		/* closed, or reset */
+		else if (errno == EAGAIN && poll(&pf, 1, (int)left) < 0 &&
+		    errno != EINTR)
+			return;
 	}
 }
 
@@ -162,16 +188,20 @@ sess_handshake(struct sess *s, int fd)
 void
 sess_established(struct sess *s, int is_server, const char *where)
 {
+	const char *sni = NULL;
 	char text[1024];
 
 	stats_hs_ok(&s->st);
 	if (!s->svc->session_log)
 		return;
+	if (is_server)	/* as Postfix: "from ADDR to NAME" */
+		sni = sni_matched(s->ssl);
 	tlsinfo_established(s->ssl, is_server, text, sizeof(text));
-	log_info("sess=%llu service=%s: %s %s %s: %s",
+	log_info("sess=%llu service=%s: %s %s %s%s%s: %s",
 	    (unsigned long long)s->id, s->svc->name,
 	    tlsinfo_trust(s->ssl), is_server ? "TLS connection established from" :
-	    "TLS connection established to", where, text);
+	    "TLS connection established to", where, sni != NULL ? " to " : "",
+	    sni != NULL ? sni : "", text);
 }
 
 int

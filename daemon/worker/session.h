@@ -87,6 +87,20 @@ int	sess_ssl(struct sess *s, SSL_CTX *ctx, int fd, BIO *bio,
 /* The handshake on fd within s->handshake_ms (counted in the stats). */
 int	sess_handshake(struct sess *s, int fd);
 
+/* After a TLS error, the peer's close is awaited this long (and this many
+ * of its bytes read and dropped), so that closing a socket with unread
+ * data does not send a reset that destroys our alert before the peer
+ * reads it (what openssl s_server does too). */
+#define SESS_LINGER_MS		1000
+#define SESS_LINGER_BYTES	65536
+
+/* For a session that failed with a TLS error on fd (its alert already
+ * written by OpenSSL's socket BIO): shuts our side, then reads and drops
+ * what the peer sends until it closes, within SESS_LINGER_MS and
+ * SESS_LINGER_BYTES. Does nothing for any other ending. Blocks (poll):
+ * for the hand-off sessions on pool threads. */
+void	sess_linger(struct sess *s, int fd);
+
 /* Counts a handshake that passed the level and logs "<trust> TLS
  * connection established from|to <where>: <details>" (with
  * tlsproxy_session_log). */

@@ -20,6 +20,7 @@
 
 #include "evloop.h"
 #include "pool.h"
+#include "sni.h"
 #include "stats.h"
 #include "status.h"
 
@@ -80,15 +81,29 @@ cert_add(struct st_svc *sv, X509 *x)
 	struct st_cert *c;
 	struct tm tm;
 
+	char *subject = subject_text(x);
+	time_t not_after;
+	size_t k;
+
+	memset(&tm, 0, sizeof(tm));
+	not_after = ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) == 1 ?
+	    timegm(&tm) : 0;
+	for (k = 0; k < sv->ncerts; k++) {	/* one SNI chain in two sets */
+		if (strcmp(sv->certs[k].subject, subject) == 0 &&
+		    sv->certs[k].not_after == not_after &&
+		    sv->certs[k].bits == (pk != NULL ?
+		    EVP_PKEY_get_bits(pk) : 0)) {
+			free(subject);
+			return;
+		}
+	}
 	sv->certs = xreallocarray(sv->certs, sv->ncerts + 1, sizeof(*sv->certs));
 	c = &sv->certs[sv->ncerts++];
-	c->subject = subject_text(x);
+	c->subject = subject;
 	c->algorithm = xstrdup(pk != NULL && EVP_PKEY_get0_type_name(pk) ?
 	    EVP_PKEY_get0_type_name(pk) : "?");
 	c->bits = pk != NULL ? EVP_PKEY_get_bits(pk) : 0;
-	memset(&tm, 0, sizeof(tm));
-	c->not_after = ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) == 1 ?
-	    timegm(&tm) : 0;
+	c->not_after = not_after;
 }
 
 /* Every certificate with a key in ctx (RSA and ECDSA pairs, chain
@@ -135,7 +150,8 @@ void
 status_collect(struct rt *rt, const struct snapshot *s)
 {
 	const char *v;
-	size_t i;
+	SSL_CTX *ctx;
+	size_t i, k;
 
 	status_clear();
 	S.v = xcalloc(rt->n ? rt->n : 1, sizeof(*S.v));
@@ -147,6 +163,9 @@ status_collect(struct rt *rt, const struct snapshot *s)
 		v = snap_getf(s, NULL, "svc.%zu.listen", i);
 		S.v[i].listen = xstrdup(v != NULL ? v : "?");
 		certs_of(&S.v[i], rt->svcs[i].ctx);
+		for (k = 0; (ctx = sni_map_ctx(rt->svcs[i].sni_map, k)) !=
+		    NULL; k++)
+			certs_of(&S.v[i], ctx);
 	}
 }
 

@@ -14,7 +14,8 @@ Modes:
                   "closed".
   status FLAGS    greeting and a request with FLAGS; prints "status N".
 Prints "greeting ok" first when the greeting is exactly Postfix's. With
-PFC_CERT and PFC_KEY set, the TLS client presents that certificate.
+PFC_CERT and PFC_KEY set, the TLS client presents that certificate;
+with PFC_SNI set, it sends that name as SNI (else "localhost").
 """
 import os
 import socket
@@ -75,7 +76,8 @@ def tls_client(port, out):
         ctx.load_cert_chain(os.environ["PFC_CERT"], os.environ["PFC_KEY"])
     try:
         raw = socket.create_connection(("127.0.0.1", port), timeout=15)
-        t = ctx.wrap_socket(raw, server_hostname="localhost")
+        t = ctx.wrap_socket(raw, server_hostname=os.environ.get(
+            "PFC_SNI", "localhost"))
         t.sendall(b"EHLO client.test\r\n")
         out.append(t.recv(100).decode().strip())
         t.close()

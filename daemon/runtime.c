@@ -151,7 +151,8 @@ svc_alpn(const struct snapshot *s, size_t i, struct rt_svc *v, char *err,
 {
 	const char *mm = tlsctx_param(s, i, "tlsproxy_tls_alpn_mismatch");
 	unsigned char *cw = NULL;
-	size_t clen = 0;
+	size_t clen = 0, k;
+	SSL_CTX *sctx;
 	char why[256];
 	int rc = 0;
 
@@ -169,6 +170,9 @@ svc_alpn(const struct snapshot *s, size_t i, struct rt_svc *v, char *err,
 		return errf(err, errlen, "service %s: %s", v->name, why);
 	if (v->role != SVC_CLIENT && v->ctx != NULL)
 		alpn_server(v->ctx, &v->alpn);
+	/* A handshake that SNI moves to a name's context selects there. */
+	for (k = 0; (sctx = sni_map_ctx(v->sni_map, k)) != NULL; k++)
+		alpn_server(sctx, &v->alpn);
 	if (v->role == SVC_CLIENT && v->ctx != NULL)
 		rc = alpn_client(v->ctx, cw, clen, why, sizeof(why));
 	if (v->cctx != NULL && rc == 0)

@@ -53,11 +53,22 @@ sleep 30 | openssl s_server -accept "127.0.0.1:$SPORT" -cert "$T/s.crt" -key "$T
     -alpn http/1.1,foo -naccept 1 > "$T/s_server.out" 2>&1 &
 tap_pid $!
 
+# a certificate chosen by SNI (tls_server_sni_maps): the handshake moves
+# to that name's context, which must select ALPN as well
+. "$TOP_SRCDIR/t/lib-tls.sh"
+P=$T/pki; mkdir "$P"
+mkca ca "ALPN Test CA"
+mkleaf alpnsni ca alpn.example alpn.example
+mkdir "$CONF/sni"
+cat "$P/alpnsni.key" "$P/alpnsni.crt" "$P/ca.crt" > "$CONF/sni/alpn.pem"
+chmod 600 "$CONF/sni/alpn.pem"
+
 daemon_setup
 services "h2 127.0.0.1:0 server 127.0.0.1:$NPORT -o tlsproxy_tls_alpn=h2,http/1.1" \
     "cont 127.0.0.1:0 server 127.0.0.1:$NPORT -o tlsproxy_tls_alpn=h2" \
     "strict 127.0.0.1:0 server 127.0.0.1:$NPORT -o tlsproxy_tls_alpn=h2 -o tlsproxy_tls_alpn_mismatch=refuse" \
     "none 127.0.0.1:0 server 127.0.0.1:$NPORT" \
+    "sni 127.0.0.1:0 server 127.0.0.1:$NPORT -o tlsproxy_tls_alpn=h2 -o tls_server_sni_maps=inline:{alpn.example=sni/alpn.pem}" \
     "handoff unix:handoff.sock control - -o tlsproxy_tls_alpn=h2,http/1.1" \
     "out 127.0.0.1:0 client 127.0.0.1:$SPORT -o tlsproxy_client_security_level=encrypt -o tlsproxy_client_alpn=h2,http/1.1"
 daemon_start || { daemon_log; exit 1; }
@@ -77,6 +88,9 @@ wait_log 'service=strict: \[127\.0\.0\.1\]:[0-9]+: TLS handshake: .*no applicati
 ok $? "... and the refusal is logged"
 out=$(echo | timeout 10 openssl s_client -connect "127.0.0.1:$(port_of strict)" -alpn foo,h2 2>&1 | tr -d "\000")
 like "$out" 'ALPN protocol: h2' "mismatch refuse: a client that offers h2 among others gets it"
+out=$(echo | timeout 10 openssl s_client -connect "127.0.0.1:$(port_of sni)" -servername alpn.example -alpn h2 2>&1 | tr -d "\000")
+like "$out" 'subject=CN = alpn\.example' "SNI chose the name's certificate"
+like "$out" 'ALPN protocol: h2' "... and ALPN still selects h2 there"
 out=$(echo | timeout 10 openssl s_client -connect "127.0.0.1:$(port_of none)" -alpn h2 2>&1 | tr -d "\000")
 like "$out" 'No ALPN negotiated' "a service without tlsproxy_tls_alpn negotiates nothing"
 

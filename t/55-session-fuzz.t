@@ -13,7 +13,8 @@ fuzz_build fuzz_session -I"$S/common" -I"$S/daemon" -I"$S/daemon/worker" \
     -I"$S/sandbox" "$S/t/fuzz/fuzz_session.c" "$S/daemon/worker/sockbio.c" \
     "$S"/daemon/loader.c "$S"/daemon/listen.c "$S"/daemon/systemd.c \
     "$S"/daemon/snapshot.c "$S"/daemon/runtime.c "$S"/daemon/tlsctx.c \
-    "$S"/daemon/tlsalpn.c "$S"/daemon/tlspolicy.c "$S"/daemon/tlsverify.c \
+    "$S"/daemon/tlsalpn.c "$S"/daemon/sni.c "$S"/daemon/tlspolicy.c \
+    "$S"/daemon/tlsverify.c \
     "$S"/daemon/fingerprint.c "$S"/common/*.c "$S"/sandbox/*.c \
     -lssl -lcrypto -lseccomp -lcap-ng -lpthread
 

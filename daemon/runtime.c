@@ -118,12 +118,14 @@ svc_pp(const struct snapshot *s, size_t i, struct rt_svc *v, char *err,
 		return errf(err, errlen, "service %s: parameter "
 		    "tlsproxy_proxy_accept: want none, v1, v2 or any, not "
 		    "\"%s\"", v->name, acc);
-	if (p->send != 0 && v->role != SVC_SERVER)
+	/* Hand-off profiles have no listener of their own: neither. */
+	if (p->send != 0 && (v->role != SVC_SERVER || v->is_profile))
 		return errf(err, errlen, "service %s: tlsproxy_proxy_send is "
-		    "for the server role only", v->name);
-	if (p->accept != 0 && v->role != SVC_SERVER && v->role != SVC_CLIENT)
+		    "for server-role listeners only", v->name);
+	if (p->accept != 0 && ((v->role != SVC_SERVER &&
+	    v->role != SVC_CLIENT) || v->is_profile))
 		return errf(err, errlen, "service %s: tlsproxy_proxy_accept "
-		    "is for the server and client roles only", v->name);
+		    "is for server- and client-role listeners only", v->name);
 	if (cidr_list_parse(tlsctx_param(s, i,
 	    "tlsproxy_proxy_trusted_networks"), &p->trusted, &p->ntrusted, why,
 	    sizeof(why)) < 0)

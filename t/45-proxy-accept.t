@@ -180,6 +180,10 @@ bad "server 127.0.0.1:1 -o tlsproxy_proxy_accept=v3 -o tlsproxy_proxy_trusted_ne
 bad "server 127.0.0.1:1 -o tlsproxy_proxy_send=yes" 'tlsproxy_proxy_send: want none, v1 or v2' "an unknown tlsproxy_proxy_send"
 bad "server 127.0.0.1:1 -o tlsproxy_proxy_accept=any -o tlsproxy_proxy_trusted_networks=10.0.0.1/8" 'tlsproxy_proxy_trusted_networks: .*host bits' \
     "a malformed trusted network"
-bad "client 127.0.0.1:1 -o tlsproxy_client_security_level=may -o tlsproxy_proxy_send=v1" 'tlsproxy_proxy_send is for the server role only' \
+bad "client 127.0.0.1:1 -o tlsproxy_client_security_level=may -o tlsproxy_proxy_send=v1" 'tlsproxy_proxy_send is for server-role listeners only' \
     "tlsproxy_proxy_send on a client role"
+services "h unix:h.sock control -" "prof - server - -o tlsproxy_proxy_send=v2"
+out=$("$TLSWARDD" -c "$CONF" -t 2>&1); rc=$?
+ok $((rc == 0)) "tlswardd -t refuses tlsproxy_proxy_send on a hand-off profile"
+like "$out" 'service prof: tlsproxy_proxy_send is for server-role listeners only' "... naming the service"
 tap_done

@@ -156,6 +156,8 @@ static const struct conf_param conf_params[] = {
 	{ "tlsproxy_admin_socket", conf_def_runtime, CONF_T_STR },
 	{ "tlsproxy_client_CAfile", "$smtp_tls_CAfile", CONF_T_STR },
 	{ "tlsproxy_client_CApath", "$smtp_tls_CApath", CONF_T_STR },
+	/* tlswardd */
+	{ "tlsproxy_client_alpn", "", CONF_T_STR },
 	{ "tlsproxy_client_cert_file", "$smtp_tls_cert_file", CONF_T_STR },
 	{ "tlsproxy_client_chain_files", "$smtp_tls_chain_files", CONF_T_STR },
 	/* tlswardd */
@@ -227,6 +229,14 @@ static const struct conf_param conf_params[] = {
 	/* tlswardd */
 	{ "tlsproxy_pid_file", conf_def_runtime, CONF_T_STR },
 	/* tlswardd */
+	{ "tlsproxy_proxy_accept", "none", CONF_T_STR },
+	/* tlswardd */
+	{ "tlsproxy_proxy_header_timeout", "5s", CONF_T_TIME },
+	/* tlswardd */
+	{ "tlsproxy_proxy_send", "none", CONF_T_STR },
+	/* tlswardd */
+	{ "tlsproxy_proxy_trusted_networks", "", CONF_T_STR },
+	/* tlswardd */
 	{ "tlsproxy_queue_limit", "128", CONF_T_INT },
 	/* tlswardd */
 	{ "tlsproxy_sandbox", "enforce", CONF_T_STR },
@@ -249,6 +259,10 @@ static const struct conf_param conf_params[] = {
 	{ "tlsproxy_stop_grace_time", "0", CONF_T_TIME },
 	{ "tlsproxy_tls_CAfile", "$smtpd_tls_CAfile", CONF_T_STR },
 	{ "tlsproxy_tls_CApath", "$smtpd_tls_CApath", CONF_T_STR },
+	/* tlswardd */
+	{ "tlsproxy_tls_alpn", "", CONF_T_STR },
+	/* tlswardd */
+	{ "tlsproxy_tls_alpn_mismatch", "continue", CONF_T_STR },
 	{ "tlsproxy_tls_always_issue_session_ids",
 	    "$smtpd_tls_always_issue_session_ids", CONF_T_BOOL },
 	{ "tlsproxy_tls_ask_ccert", "$smtpd_tls_ask_ccert", CONF_T_BOOL },

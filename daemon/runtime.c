@@ -88,6 +88,101 @@ svc_srclim(const struct snapshot *s, size_t i, struct rt_svc *v,
 	return 0;
 }
 
+/* The PROXY protocol settings (tlsproxy_proxy_*). A service that accepts
+ * a header must name the networks it accepts one from. */
+static int
+svc_pp(const struct snapshot *s, size_t i, struct rt_svc *v, char *err,
+    size_t errlen)
+{
+	const char *send = tlsctx_param(s, i, "tlsproxy_proxy_send");
+	const char *acc = tlsctx_param(s, i, "tlsproxy_proxy_accept");
+	struct rt_pp *p = &v->pp;
+	char why[256];
+
+	if (strcmp(send, "none") == 0 || strcmp(send, "v1") == 0 ||
+	    strcmp(send, "v2") == 0)
+		p->send = send[0] == 'v' ? send[1] - '0' : 0;
+	else
+		return errf(err, errlen, "service %s: parameter "
+		    "tlsproxy_proxy_send: want none, v1 or v2, not \"%s\"",
+		    v->name, send);
+	if (strcmp(acc, "none") == 0)
+		p->accept = 0;
+	else if (strcmp(acc, "v1") == 0)
+		p->accept = RT_PP_V1;
+	else if (strcmp(acc, "v2") == 0)
+		p->accept = RT_PP_V2;
+	else if (strcmp(acc, "any") == 0)
+		p->accept = RT_PP_V1 | RT_PP_V2;
+	else
+		return errf(err, errlen, "service %s: parameter "
+		    "tlsproxy_proxy_accept: want none, v1, v2 or any, not "
+		    "\"%s\"", v->name, acc);
+	/* Hand-off profiles have no listener of their own: neither. */
+	if (p->send != 0 && (v->role != SVC_SERVER || v->is_profile))
+		return errf(err, errlen, "service %s: tlsproxy_proxy_send is "
+		    "for server-role listeners only", v->name);
+	if (p->accept != 0 && ((v->role != SVC_SERVER &&
+	    v->role != SVC_CLIENT) || v->is_profile))
+		return errf(err, errlen, "service %s: tlsproxy_proxy_accept "
+		    "is for server- and client-role listeners only", v->name);
+	if (cidr_list_parse(tlsctx_param(s, i,
+	    "tlsproxy_proxy_trusted_networks"), &p->trusted, &p->ntrusted, why,
+	    sizeof(why)) < 0)
+		return errf(err, errlen, "service %s: parameter "
+		    "tlsproxy_proxy_trusted_networks: %s", v->name, why);
+	if (p->accept != 0 && p->ntrusted == 0)
+		return errf(err, errlen, "service %s: tlsproxy_proxy_accept = "
+		    "%s needs tlsproxy_proxy_trusted_networks (the load "
+		    "balancers allowed to send a PROXY header)", v->name, acc);
+	if (svc_time_ms(s, i, "tlsproxy_proxy_header_timeout", &p->timeout_ms,
+	    err, errlen) < 0)
+		return -1;
+	if (p->timeout_ms <= 0)
+		return errf(err, errlen, "service %s: "
+		    "tlsproxy_proxy_header_timeout must be more than 0",
+		    v->name);
+	return 0;
+}
+
+/* ALPN: the server's list (kept for its selection) and what it does
+ * without an overlap; a client's list goes into its context. */
+static int
+svc_alpn(const struct snapshot *s, size_t i, struct rt_svc *v, char *err,
+    size_t errlen)
+{
+	const char *mm = tlsctx_param(s, i, "tlsproxy_tls_alpn_mismatch");
+	unsigned char *cw = NULL;
+	size_t clen = 0, k;
+	SSL_CTX *sctx;
+	char why[256];
+	int rc = 0;
+
+	if (strcmp(mm, "refuse") == 0)
+		v->alpn.refuse = 1;
+	else if (strcmp(mm, "continue") != 0)
+		return errf(err, errlen, "service %s: parameter "
+		    "tlsproxy_tls_alpn_mismatch: want continue or refuse, "
+		    "not \"%s\"", v->name, mm);
+	if (alpn_parse(tlsctx_param(s, i, "tlsproxy_tls_alpn"),
+	    "tlsproxy_tls_alpn", &v->alpn.wire, &v->alpn.len, why,
+	    sizeof(why)) < 0 ||
+	    alpn_parse(tlsctx_param(s, i, "tlsproxy_client_alpn"),
+	    "tlsproxy_client_alpn", &cw, &clen, why, sizeof(why)) < 0)
+		return errf(err, errlen, "service %s: %s", v->name, why);
+	if (v->role != SVC_CLIENT && v->ctx != NULL)
+		alpn_server(v->ctx, &v->alpn);
+	/* A handshake that SNI moves to a name's context selects there. */
+	for (k = 0; (sctx = sni_map_ctx(v->sni_map, k)) != NULL; k++)
+		alpn_server(sctx, &v->alpn);
+	if (v->role == SVC_CLIENT && v->ctx != NULL)
+		rc = alpn_client(v->ctx, cw, clen, why, sizeof(why));
+	if (v->cctx != NULL && rc == 0)
+		rc = alpn_client(v->cctx, cw, clen, why, sizeof(why));
+	free(cw);
+	return rc < 0 ? errf(err, errlen, "service %s: %s", v->name, why) : 0;
+}
+
 /* The parts of a service that are not TLS. */
 static int
 svc_basics(const struct snapshot *s, size_t i, struct rt_svc *v, char *err,
@@ -130,6 +225,8 @@ svc_basics(const struct snapshot *s, size_t i, struct rt_svc *v, char *err,
 		return errf(err, errlen, "service %s: tlsproxy_idle_timeout "
 		    "and tlsproxy_handshake_timeout must be more than 0",
 		    v->name);
+	if (svc_pp(s, i, v, err, errlen) < 0)
+		return -1;
 	return svc_srclim(s, i, v, err, errlen);
 }
 
@@ -271,6 +368,8 @@ rt_free(struct rt *rt)
 		free(rt->svcs[i].fwd_text);
 		free(rt->svcs[i].sni);
 		free(rt->svcs[i].srclim.exempt);
+		free(rt->svcs[i].pp.trusted);
+		free(rt->svcs[i].alpn.wire);
 	}
 	free(rt->svcs);
 	free(rt);
@@ -289,7 +388,8 @@ rt_build(const struct snapshot *s, char *err, size_t errlen)
 	for (i = 0; i < rt->n; i++) {
 		rt->svcs[i].listen_idx = -1;
 		if (svc_basics(s, i, &rt->svcs[i], err, errlen) < 0 ||
-		    svc_tls(s, i, &rt->svcs[i], err, errlen) < 0)
+		    svc_tls(s, i, &rt->svcs[i], err, errlen) < 0 ||
+		    svc_alpn(s, i, &rt->svcs[i], err, errlen) < 0)
 			goto fail;
 	}
 	if (global_int(s, "tlsproxy_min_threads", &rt->min_threads, 1, err,

@@ -18,6 +18,7 @@
 #include "cidr.h"
 #include "services.h"
 #include "snapshot.h"
+#include "tlsalpn.h"
 #include "tlsctx.h"
 
 struct sni_map;
@@ -59,7 +60,22 @@ struct rt_svc {
 		struct cidr	*exempt;	/* tlsproxy_source_limit_exceptions */
 		size_t		 nexempt;
 	}			 srclim;
+	struct rt_pp {				/* the PROXY protocol */
+		int		 send;		/* tlsproxy_proxy_send: 0 none,
+						 * 1 v1, 2 v2 (server role) */
+		unsigned	 accept;	/* tlsproxy_proxy_accept: 0
+						 * none, else RT_PP_V1|RT_PP_V2 */
+		struct cidr	*trusted;	/* tlsproxy_proxy_trusted_networks */
+		size_t		 ntrusted;
+		int64_t		 timeout_ms;	/* tlsproxy_proxy_header_timeout */
+	}			 pp;
+	struct tls_alpn		 alpn;		/* server: tlsproxy_tls_alpn;
+						 * the ctx's selection uses it */
 };
+
+/* rt_pp.accept bits (the values of proxyproto.h's PP_ACCEPT_*). */
+#define RT_PP_V1	0x01
+#define RT_PP_V2	0x02
 
 struct rt {
 	int		 refs;		/* atomic */

@@ -13,7 +13,8 @@ fuzz_build fuzz_session -I"$S/common" -I"$S/daemon" -I"$S/daemon/worker" \
     -I"$S/sandbox" "$S/t/fuzz/fuzz_session.c" "$S/daemon/worker/sockbio.c" \
     "$S"/daemon/loader.c "$S"/daemon/listen.c "$S"/daemon/systemd.c \
     "$S"/daemon/snapshot.c "$S"/daemon/runtime.c "$S"/daemon/tlsctx.c \
-    "$S"/daemon/ocsp.c "$S"/daemon/tlspolicy.c "$S"/daemon/tlsverify.c \
+    "$S"/daemon/ocsp.c "$S"/daemon/tlsalpn.c "$S"/daemon/sni.c \
+    "$S"/daemon/tlspolicy.c "$S"/daemon/tlsverify.c \
     "$S"/daemon/fingerprint.c "$S"/common/*.c "$S"/sandbox/*.c \
     -lssl -lcrypto -lseccomp -lcap-ng -lpthread
 
@@ -27,7 +28,7 @@ tlsproxy_user = nobody
 tlsproxy_pid_file =
 tlsproxy_admin_socket =
 EOT
-echo "web 127.0.0.1:0 server 127.0.0.1:9" > "$CONF/services.cf"
+echo "web 127.0.0.1:0 server 127.0.0.1:9 -o tlsproxy_tls_alpn=h2,http/1.1" > "$CONF/services.cf"
 
 # Seeds: what real clients send first.
 mkdir "$T/corpus"

@@ -538,7 +538,8 @@ ctl_report_fmt(char *buf, size_t len, const struct ctl_outcome *o)
 	    put_field(buf, len, &off, "peer_fingerprint",
 	    o->peer_fingerprint) < 0 ||
 	    put_field(buf, len, &off, "peer_pubkey_fingerprint",
-	    o->peer_pubkey_fingerprint) < 0 || off + 1 >= len)
+	    o->peer_pubkey_fingerprint) < 0 ||
+	    put_field(buf, len, &off, "alpn", o->alpn) < 0 || off + 1 >= len)
 		return -1;
 	buf[off++] = '\n';
 	buf[off] = '\0';

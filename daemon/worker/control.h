@@ -130,6 +130,7 @@ struct ctl_outcome {
 	const char	*digest;	/* fingerprint_digest, "sha256" */
 	const char	*peer_fingerprint;
 	const char	*peer_pubkey_fingerprint;
+	const char	*alpn;		/* the ALPN protocol negotiated */
 };
 
 /* The report: "name=value\n" lines and an empty line, values with

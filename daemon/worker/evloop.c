@@ -440,7 +440,11 @@ loop_accept(struct loop *L, size_t idx)
 				log_warn_limited(&lim, "event loop: accept");
 			return;
 		}
-		if ((v = srclim_admit(ls->stats[idx],
+		/* Behind a PROXY header the source is known only once the
+		 * header is in: the session admits it then (evpp.c). */
+		src = NULL;
+		if (ls->rt->svcs[ls->svc[idx]].pp.accept == 0 &&
+		    (v = srclim_admit(ls->stats[idx],
 		    &ls->rt->svcs[ls->svc[idx]].srclim, &peer, &src, &r)) !=
 		    SRCLIM_OK) {
 			refuse_source(ls, idx, fd, &peer, v, &r);

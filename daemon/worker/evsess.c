@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "evpf.h"
+#include "evpp.h"
 #include "evsess.h"
 #include "log.h"
 #include "runtime.h"
@@ -87,24 +88,40 @@ evs_new(int epfd, struct rt *rt, size_t svc, int fd,
 		evs_free(e);
 		return NULL;
 	}
-	if (e->s.svc->role == SVC_POSTFIX)
-		e->state = evpf_start(e) < 0 ? EVS_FLUSH : EVS_POSTFIX;
-	else if (e->s.svc->role == SVC_SERVER) {
-		if (evs_ssl(e, fd, 1, NULL) < 0)
-			e->state = EVS_FLUSH;	/* nothing to flush: ends */
-		else
-			e->state = EVS_HANDSHAKE;
-	} else
-		e->state = EVS_CONNECT;
-	wd_arm(&e->s.wd, e->s.handshake_ms, e->state == EVS_POSTFIX ?
-	    WD_REQUEST : e->state == EVS_CONNECT ? WD_CONNECT : WD_HANDSHAKE);
+	evpp_new(e, peer);
+	if ((e->s.svc->pp.accept != 0 ? evpp_accept_start(e) :
+	    evs_begin(e)) == EV_FAIL)
+		e->state = EVS_FLUSH;	/* nothing to flush: ends */
 	return e;
+}
+
+int
+evs_begin(struct esess *e)
+{
+	struct sess *s = &e->s;
+
+	if (s->svc->role == SVC_POSTFIX) {
+		if (evpf_start(e) < 0)
+			return EV_FAIL;
+		e->state = EVS_POSTFIX;
+		wd_arm(&s->wd, s->handshake_ms, WD_REQUEST);
+	} else if (s->svc->role == SVC_SERVER) {
+		if (evs_ssl(e, s->peer_fd, 1, NULL) < 0)
+			return EV_FAIL;
+		e->state = EVS_HANDSHAKE;
+		wd_arm(&s->wd, s->handshake_ms, WD_HANDSHAKE);
+	} else {
+		e->state = EVS_CONNECT;
+		wd_arm(&s->wd, s->handshake_ms, WD_CONNECT);
+	}
+	return EV_NEXT;
 }
 
 void
 evs_free(struct esess *e)
 {
 	evpf_free(e->pf);
+	evpp_free(e->pp);
 	srclim_release(e->src);
 	rt_unref(e->rt);
 	free(e);
@@ -182,6 +199,8 @@ connected(struct esess *e)
 	e->connecting = 0;
 	wd_disarm(&s->wd);
 	if (s->svc->role == SVC_SERVER) {
+		if (s->svc->pp.send != 0)
+			return evpp_send_start(e);
 		evs_relay_begin(e, s->peer_fd, s->fwd_fd);
 		return EV_NEXT;
 	}
@@ -401,6 +420,12 @@ evs_drive(struct esess *e, int from_fwd, uint32_t events)
 		    events);
 	for (;;) {
 		switch (e->state) {
+		case EVS_PROXY_IN:
+			rc = evpp_accept_step(e);
+			break;
+		case EVS_PROXY_OUT:
+			rc = evpp_send_step(e);
+			break;
 		case EVS_POSTFIX:
 			rc = evpf_step(e, from_fwd, events);
 			break;

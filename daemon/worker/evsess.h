@@ -30,6 +30,7 @@
 struct rt;
 struct svc_stats;
 struct evpf;
+struct evpp;
 struct srclim_ent;
 
 /* What an epoll event's data.ptr points at: the first member of a
@@ -40,9 +41,11 @@ struct evh {
 };
 
 enum evs_state {
+	EVS_PROXY_IN,		/* reading a load balancer's PROXY header */
 	EVS_POSTFIX,		/* postfix role: tlsproxy(8)'s set-up (evpf.c) */
 	EVS_CONNECT,		/* connecting to the forward target */
 	EVS_HANDSHAKE,		/* TLS handshake */
+	EVS_PROXY_OUT,		/* sending the PROXY header to the backend */
 	EVS_RELAY,		/* two-way relay */
 	EVS_FLUSH,		/* after a failure: delivering decrypted data */
 	EVS_LINGER,		/* after a TLS error: the alert out, our side
@@ -65,6 +68,8 @@ struct esess {
 					 * watchdog's nearest deadline */
 	size_t		 hidx;		/* index in the loop's timer heap */
 	struct evpf	*pf;		/* postfix role: the set-up's state */
+	struct evpp	*pp;		/* PROXY protocol (evpp.c), or NULL
+					 * when the service uses none */
 	struct srclim_ent *src;		/* its per-source count, or NULL */
 	struct esess	*hq_next;	/* the loop's handshake queue */
 	struct esess	*hq_prev;
@@ -153,6 +158,11 @@ int	evs_rearm(struct esess *e, int fd, struct evh *h);
 
 /* The session's SSL on fd with a sockbio the relay sends from. */
 int	evs_ssl(struct esess *e, int fd, int is_server, const char *sni);
+
+/* The role's first step (the postfix set-up, the server's handshake,
+ * the client's connect) with its deadline: EV_NEXT, or EV_FAIL. After a
+ * PROXY header (evpp.c), or at once. */
+int	evs_begin(struct esess *e);
 
 /* Both sides are up: relay between tfd (TLS) and pfd (plaintext). */
 void	evs_relay_begin(struct esess *e, int tfd, int pfd);

@@ -41,6 +41,7 @@
 #include "runtime.h"
 #include "session.h"
 #include "stats.h"
+#include "tlsalpn.h"
 #include "tlsinfo.h"
 #include "tlspolicy.h"
 #include "tlsverify.h"
@@ -360,6 +361,7 @@ ho_report(struct sess *s, const struct ho *h, int ok, const char *reason,
 {
 	struct ctl_outcome o;
 	char buf[CTL_REPORT_MAX], subj[256] = "", iss[256] = "";
+	char alpn[256] = "";
 	char *fp = NULL, *pk = NULL;
 	const struct tls_policy *pol;
 	X509 *x;
@@ -389,6 +391,7 @@ ho_report(struct sess *s, const struct ho *h, int ok, const char *reason,
 		}
 		o.peer_cn = subj;
 		o.issuer_cn = iss;
+		o.alpn = alpn_selected(s->ssl, alpn, sizeof(alpn));
 	}
 	n = ctl_report_fmt(buf, sizeof(buf), &o);
 	rc = n > 0 ? ho_write(s, buf, (size_t)n) : -1;

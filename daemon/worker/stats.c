@@ -193,6 +193,7 @@ stats_end_of_wd(enum wd_kind kind)
 	case WD_CONNECT:
 		return STATS_END_CONNECT_TIMEOUT;
 	case WD_REQUEST:
+	case WD_PROXY:
 		return STATS_END_REQUEST_TIMEOUT;
 	case WD_LIFETIME:
 		return STATS_END_LIFETIME;

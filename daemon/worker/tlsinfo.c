@@ -18,6 +18,7 @@
 #include <openssl/x509.h>
 
 #include "fingerprint.h"
+#include "tlsalpn.h"
 #include "tlsinfo.h"
 #include "tlspolicy.h"
 
@@ -112,12 +113,13 @@ peer_text(SSL *ssl, char *buf, size_t len)
 void
 tlsinfo_established(SSL *ssl, int is_server, char *buf, size_t len)
 {
-	char kx[256], peer[768];
+	char kx[256], peer[768], alpn[256];
 	int alg = 0, used = SSL_get_cipher_bits(ssl, &alg);
 
 	kx_text(ssl, is_server, kx, sizeof(kx));
 	peer_text(ssl, peer, sizeof(peer));
-	snprintf(buf, len, "%s with cipher %s (%d/%d bits)%s%s",
+	alpn_selected(ssl, alpn, sizeof(alpn));
+	snprintf(buf, len, "%s with cipher %s (%d/%d bits)%s%s%s%s",
 	    SSL_get_version(ssl), SSL_get_cipher_name(ssl), used, alg, kx,
-	    peer);
+	    peer, alpn[0] != '\0' ? ", alpn=" : "", alpn);
 }

@@ -82,6 +82,8 @@ wd_text(enum wd_kind kind)
 		return "connect timeout";
 	case WD_REQUEST:
 		return "request timeout";
+	case WD_PROXY:
+		return "proxy header timeout";
 	case WD_LINGER:
 		return "linger timeout";
 	case WD_LIFETIME:

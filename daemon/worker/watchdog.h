@@ -23,6 +23,7 @@ enum wd_kind {
 	WD_HANDSHAKE,		/* the TLS handshake */
 	WD_CONNECT,		/* the connect to the forward target */
 	WD_REQUEST,		/* a hand-off or Postfix request */
+	WD_PROXY,		/* the PROXY header of a load balancer */
 	WD_LINGER,		/* after a fatal TLS error: the peer reads
 				 * the alert */
 	WD_LIFETIME,		/* tlsproxy_max_session_time */
@@ -46,7 +47,7 @@ int64_t	wd_now_ms(void);
 void	wd_init(struct wd *w, int64_t idle_ms, int64_t life_ms);
 
 /* Arms the deadline of phase (WD_HANDSHAKE, WD_CONNECT, WD_REQUEST,
- * WD_LINGER) phase_ms from now, replacing any armed phase; wd_disarm
+ * WD_PROXY, WD_LINGER) phase_ms from now, replacing any armed phase; wd_disarm
  * ends it and the idle limit applies again, counted from now. */
 void	wd_arm(struct wd *w, int64_t phase_ms, enum wd_kind phase);
 void	wd_disarm(struct wd *w);
@@ -59,7 +60,8 @@ void	wd_progress(struct wd *w);
 int	wd_timeout(const struct wd *w, enum wd_kind *kind);
 
 /* The log text of a deadline: "handshake timeout", "connect timeout",
- * "request timeout", "linger timeout", "idle timeout", "session lifetime
+ * "request timeout", "proxy header timeout", "linger
+ * timeout", "idle timeout", "session lifetime
  * exceeded". */
 const char *wd_text(enum wd_kind kind);
 

@@ -92,6 +92,26 @@ out=$(ppclient "$LBP" --pre 'PROXY UNKNOWN\r\n' --line unknown)
 like "$out" 'got=unknown' "v1 UNKNOWN: the connection's own addresses stand"
 like "$(tail -n 1 "$REC")" '^v2 PROXY fam=0x11 src=127\.0\.0\.1:[0-9]+ ' "... and reach the backend"
 
+# --- a balancer's health check: a LOCAL header, then close --------------
+n0=$(grep -c 'TLS handshake' "$DLOG")
+python3 - "$LBP" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+# v2 LOCAL: signature, version 2 command LOCAL, family UNSPEC, length 0
+s.sendall(bytes.fromhex("0d0a0d0a000d0a515549540a20000000"))
+s.close()
+PY
+python3 - "$LBP" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+s.sendall(b"PROXY UNKNOWN\r\n")
+s.close()
+PY
+wait_log 'service=lb: PROXY v1 LOCAL from' 5
+sleep 0.5
+is "$(grep -c 'TLS handshake' "$DLOG")" "$n0" \
+    "a health check (LOCAL or UNKNOWN header, then close) is not logged as a failed handshake"
+
 # --- the client role behind a balancer: header, then plaintext ---------
 out=$(python3 - "$(port_of cin)" <<'PY'
 import socket, sys

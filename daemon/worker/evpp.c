@@ -32,6 +32,7 @@ struct evpp {
 	struct sockaddr_storage	 src;		/* the client */
 	struct sockaddr_storage	 dst;		/* what it connected to */
 	int			 have_dst;	/* dst is known (a header) */
+	int			 local;		/* the header was LOCAL */
 	unsigned char		 buf[PP_MAX];	/* peeked header, then the
 						 * header to send */
 	size_t			 len, off;	/* to send, sent */
@@ -109,6 +110,7 @@ accepted(struct esess *e, const struct pp_hdr *h, size_t hlen)
 		return EV_FAIL;
 	}
 	memcpy(lb, s->peer, sizeof(lb));
+	e->pp->local = h->local;
 	if (!h->local) {
 		e->pp->src = h->src;
 		e->pp->dst = h->dst;
@@ -123,6 +125,26 @@ accepted(struct esess *e, const struct pp_hdr *h, size_t hlen)
 	if (admit(e) < 0)
 		return EV_FAIL;
 	return evs_begin(e);
+}
+
+int
+evpp_health_check_over(struct esess *e)
+{
+	struct sess *s = &e->s;
+	char c;
+	ssize_t n;
+
+	if (e->pp == NULL || !e->pp->local || !SSL_in_before(s->ssl))
+		return 0;
+	do
+		n = recv(s->peer_fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n != 0)
+		return 0;
+	snprintf(s->why, sizeof(s->why), "closed after a PROXY LOCAL "
+	    "header, before TLS (a health check)");
+	stats_end_set(&s->st, STATS_END_PEER_CLOSED);
+	return 1;
 }
 
 int

@@ -38,6 +38,14 @@ int	evpp_accept_start(struct esess *e);
  * state begun (evs_begin). */
 int	evpp_accept_step(struct esess *e);
 
+/* Before a handshake step: 1 if the connection came with a LOCAL
+ * header (v2 LOCAL, v1 UNKNOWN: a load balancer's health check) and the
+ * balancer closed it before sending any TLS byte. The session then ends
+ * as a normal one (s->why says so, counted as closed by the peer, not as
+ * a failed handshake); 0 otherwise (one recv(2) for LOCAL connections,
+ * nothing for the others). */
+int	evpp_health_check_over(struct esess *e);
+
 /* Sending, once the handshake is done and the backend connected: the
  * header is built; EV_NEXT (state EVS_PROXY_OUT) or EV_FAIL. */
 int	evpp_send_start(struct esess *e);

@@ -264,6 +264,8 @@ step_handshake(struct esess *e)
 	struct sess *s = &e->s;
 	int rc, want, is_server = s->svc->role != SVC_CLIENT;
 
+	if (evpp_health_check_over(e))
+		return EV_DONE;
 	if ((rc = sess_handshake_step(s, &want)) == 0)
 		return handshake_send(e);
 	if (rc < 0)

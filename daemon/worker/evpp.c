@@ -134,7 +134,8 @@ evpp_health_check_over(struct esess *e)
 	char c;
 	ssize_t n;
 
-	if (e->pp == NULL || !e->pp->local || !SSL_in_before(s->ssl))
+	if (e->pp == NULL || !e->pp->local ||
+	    BIO_number_read(SSL_get_rbio(s->ssl)) != 0)
 		return 0;
 	do
 		n = recv(s->peer_fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);

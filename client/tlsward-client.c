@@ -478,6 +478,7 @@ outcome_field(struct tw_outcome *out, const char *name, size_t nlen,
 		  sizeof(out->peer_fingerprint) },
 		{ "peer_pubkey_fingerprint", out->peer_pubkey_fingerprint,
 		  sizeof(out->peer_pubkey_fingerprint) },
+		{ "alpn", out->alpn, sizeof(out->alpn) },
 	};
 	size_t k;
 

@@ -106,6 +106,8 @@ struct tw_outcome {
 	char		 digest[16];	/* fingerprint_digest, "sha256" */
 	char		 peer_fingerprint[200];
 	char		 peer_pubkey_fingerprint[200];
+	char		 alpn[256];	/* the ALPN protocol agreed, "h2";
+					 * "" when none */
 };
 
 /* Fills req with role and peer, report = 1, everything else unset. */

@@ -102,11 +102,13 @@ test_answers(void)
 
 	/* the report, with plaintext right behind it */
 	sendstr(sv[1], "status=ok\nprotocol=TLSv1.3\ncipher=TLS_AES_256_GCM_SHA384"
-	    "\nbits=256\ntrust=Verified\nfuture_field=x\n\nEHLO plaintext");
+	    "\nbits=256\ntrust=Verified\nfuture_field=x\nalpn=h2\n\n"
+	    "EHLO plaintext");
 	is_int(tw_read_outcome(sv[0], 1000, &out, &err), 0, "a report");
 	is_str(out.protocol, "TLSv1.3", "... protocol");
 	is_int(out.bits, 256, "... bits");
 	is_str(out.trust, "Verified", "... trust");
+	is_str(out.alpn, "h2", "... alpn");
 	is_str(out.peer_cn, "", "... fields left out are empty");
 	drain(sv[0], buf, sizeof(buf));
 	is_str(buf, "EHLO plaintext", "nothing after the report was consumed");

@@ -217,6 +217,9 @@ text_print(const struct recs *rs)
 		printf("worker: not running (%s restart%s so far)\n",
 		    get(d, "worker_restarts"),
 		    num(d, "worker_restarts") == 1 ? "" : "s");
+	if (*get(d, "watched_files") != '\0')
+		printf("files: %s watched for changes\n",
+		    get(d, "watched_files"));
 	if (e != NULL)
 		printf("events: %s loop%s, %s session%s (limit %s); %s "
 		    "refused\n", get(e, "threads"),

@@ -163,6 +163,7 @@ like "$(cat "$DLOG")" '(does not match|mismatch|key values)' "the mismatch is na
 is "$(fp "$web")" "$(fp_of c4)" "the old certificate keeps serving"
 st=$(tw status --json | python3 -c 'import json, sys; d = json.load(sys.stdin); print(d["worker"]["generation"], d["daemon"]["last_reload"], d["daemon"]["watched_files"])')
 is "$st" "$gen failed 4" "status: same generation, last reload failed, 4 files watched"
+like "$(tw status)" 'files: 4 watched for changes' "the text status says so too"
 : > "$T/go"
 wait "$inflight"
 is "$(cat "$T/inflight.out")" "before

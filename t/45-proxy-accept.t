@@ -69,7 +69,7 @@ frontend fe
 	bind 127.0.0.1:$HAP
 	default_backend be
 backend be
-	server tw 127.0.0.1:$LBP send-proxy-v2
+	server tw 127.0.0.1:$LBP send-proxy-v2 proxy-v2-options crc32c
 EOT
 haproxy -f "$T/haproxy.cfg" -db > "$T/haproxy.log" 2>&1 &
 tap_pid $!

@@ -27,6 +27,7 @@ static const char pp_v1_sig[] = "PROXY ";
 #define PP2_FAM_TCP6		0x21
 #define PP2_TYPE_ALPN		0x01
 #define PP2_TYPE_AUTHORITY	0x02
+#define PP2_TYPE_CRC32C		0x03
 #define PP2_TYPE_SSL		0x20
 #define PP2_SUBTYPE_SSL_VERSION	0x21
 #define PP2_SUBTYPE_SSL_CN	0x22
@@ -180,11 +181,53 @@ v2_tlvs(const unsigned char *p, size_t len)
 	return 0;
 }
 
-/* The address block of a PROXY command (body of blen bytes). */
+/* CRC-32C (Castagnoli, as RFC 4960 appendix B computes it) of the n
+ * bytes at p, the 4 at offset zero taken as zeros (the checksum's own
+ * field). Bitwise: only for headers that carry the TLV. */
+static uint32_t
+crc32c(const unsigned char *p, size_t n, size_t zero)
+{
+	uint32_t c = 0xffffffff;
+	size_t i;
+	int k;
+
+	for (i = 0; i < n; i++) {
+		c ^= i >= zero && i < zero + 4 ? 0 : p[i];
+		for (k = 0; k < 8; k++)
+			c = (c >> 1) ^ (0x82f63b78U & (0U - (c & 1)));
+	}
+	return ~c;
+}
+
+/* The header's PP2_TYPE_CRC32C, if it has one, matches the header
+ * (hlen bytes; its TLVs, well formed, start at tlv). */
+static int
+v2_crc_ok(const unsigned char *hdr, size_t hlen, size_t tlv)
+{
+	size_t vlen;
+	uint32_t want;
+
+	for (; tlv + 3 <= hlen; tlv += 3 + vlen) {
+		vlen = (size_t)hdr[tlv + 1] << 8 | hdr[tlv + 2];
+		if (hdr[tlv] != PP2_TYPE_CRC32C)
+			continue;
+		if (vlen != 4)
+			return 0;
+		want = (uint32_t)hdr[tlv + 3] << 24 |
+		    (uint32_t)hdr[tlv + 4] << 16 |
+		    (uint32_t)hdr[tlv + 5] << 8 | hdr[tlv + 6];
+		return crc32c(hdr, hlen, tlv + 3) == want;
+	}
+	return 1;
+}
+
+/* The address block of a PROXY command (body of blen bytes); *tlvp
+ * gets the offset of its TLVs in the body (blen when none is known). */
 static int
 v2_addrs(unsigned fam, const unsigned char *b, size_t blen,
-    struct pp_hdr *h)
+    struct pp_hdr *h, size_t *tlvp)
 {
+	*tlvp = blen;
 	struct sockaddr_in *s4 = (struct sockaddr_in *)&h->src;
 	struct sockaddr_in *d4 = (struct sockaddr_in *)&h->dst;
 	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&h->src;
@@ -216,6 +259,7 @@ v2_addrs(unsigned fam, const unsigned char *b, size_t blen,
 		h->local = 1;
 		return 0;
 	}
+	*tlvp = used;
 	return v2_tlvs(b + used, blen - used);
 }
 
@@ -223,7 +267,7 @@ static int
 v2_parse(const unsigned char *buf, size_t len, struct pp_hdr *h, char *why,
     size_t whylen)
 {
-	size_t blen;
+	size_t blen, tlv;
 	unsigned cmd, fam;
 
 	if (memcmp(buf, pp_v2_sig, len < 12 ? len : 12) != 0)
@@ -252,9 +296,12 @@ v2_parse(const unsigned char *buf, size_t len, struct pp_hdr *h, char *why,
 	h->version = 2;
 	if ((buf[12] & 0x0f) == PP2_CMD_LOCAL)
 		h->local = 1;
-	else if (v2_addrs(buf[13], buf + PP_V2_FIXED, blen, h) < 0)
+	else if (v2_addrs(buf[13], buf + PP_V2_FIXED, blen, h, &tlv) < 0)
 		return pp_fail(why, whylen, "PROXY v2 header: address block "
 		    "or TLVs malformed");
+	else if (!v2_crc_ok(buf, PP_V2_FIXED + blen, PP_V2_FIXED + tlv))
+		return pp_fail(why, whylen, "PROXY v2 header: CRC32C "
+		    "checksum does not match");
 	return (int)(PP_V2_FIXED + blen);
 }
 

@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "proxyproto.h"
@@ -166,6 +167,59 @@ v2(unsigned char *b, unsigned vc, unsigned fam, const void *body,
 	b[15] = (unsigned char)blen;
 	memcpy(b + 16, body, blen);
 	return 16 + blen;
+}
+
+/* CRC-32C by table (the codec computes it bit by bit). */
+static uint32_t
+ref_crc32c(const unsigned char *p, size_t n)
+{
+	static uint32_t tab[256];
+	static int made;
+	uint32_t c = 0xffffffff, v;
+	size_t i;
+	int k;
+
+	for (i = 0; !made && i < 256; i++) {
+		for (v = (uint32_t)i, k = 0; k < 8; k++)
+			v = v & 1 ? (v >> 1) ^ 0x82f63b78U : v >> 1;
+		tab[i] = v;
+	}
+	made = 1;
+	for (i = 0; i < n; i++)
+		c = tab[(c ^ p[i]) & 0xff] ^ (c >> 8);
+	return ~c;
+}
+
+/* A v2 TCP4 header with a PP2_TYPE_CRC32C TLV, checked and not. */
+static void
+test_v2_crc(void)
+{
+	static const unsigned char a4[] = { 192, 0, 2, 7, 198, 51, 100, 1,
+	    0xdc, 0x04, 0x01, 0xbb,
+	    0x03, 0x00, 0x04, 0, 0, 0, 0 };	/* CRC32C, zeros */
+	unsigned char b[64];
+	struct pp_hdr h;
+	char why[128];
+	uint32_t crc;
+	size_t n;
+
+	is_int(ref_crc32c((const unsigned char *)"123456789", 9),
+	    0xe3069283, "CRC-32C reference: the check value of 123456789");
+	n = v2(b, 0x21, 0x11, a4, sizeof(a4));
+	crc = ref_crc32c(b, n);
+	b[n - 4] = (unsigned char)(crc >> 24);
+	b[n - 3] = (unsigned char)(crc >> 16);
+	b[n - 2] = (unsigned char)(crc >> 8);
+	b[n - 1] = (unsigned char)crc;
+	is_int(pp_parse(b, n, BOTH, &h, why, sizeof(why)), (long long)n,
+	    "v2 with a right CRC32C: accepted");
+	b[16] ^= 1;		/* the source address */
+	is_int(pp_parse(b, n, BOTH, &h, why, sizeof(why)), -1,
+	    "v2 with a CRC32C that does not match: refused (%s)", why);
+	b[16] ^= 1;
+	b[n - 1] ^= 0x80;	/* the checksum */
+	is_int(pp_parse(b, n, BOTH, &h, why, sizeof(why)), -1,
+	    "v2 with a wrong CRC32C value: refused");
 }
 
 static void
@@ -336,6 +390,7 @@ main(void)
 	test_v1_bad();
 	test_v2();
 	test_v2_bad();
+	test_v2_crc();
 	test_encode();
 	return done();
 }

@@ -20,7 +20,9 @@ run_mode() {
 	start=$(date +%s)
 	out=$(timeout 170 $HOC "$CONF/handoff.sock" sessions "$N" --hold 1 2>&1)
 	is "$(echo "$out" | tail -n 1)" "ok $N/$N" "$1: $N concurrent hand-offs, each with its own data"
-	[ "$(echo "$out" | tail -n 1)" = "ok $N/$N" ] || diag "$(echo "$out" | head -n 5)"
+	[ "$(echo "$out" | tail -n 1)" = "ok $N/$N" ] ||
+		diag "$(echo "$out" | head -n 5)" \
+		    "$(grep -E 'warning|fatal|panic|error' "$DLOG" | sort | uniq -c | sort -rn | head -n 10)"
 	diag "$1: $N hand-offs in $(( $(date +%s) - start ))s"
 	wait_log "sess=$N " 10
 	is "$(grep -c 'TLS connection established from' "$DLOG")" "$N" "$1: $N sessions established"

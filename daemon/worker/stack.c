@@ -29,6 +29,7 @@ stack_mark(void)
 void
 stack_trim(void)
 {
+#ifndef TLSWARD_TSAN
 	uintptr_t sp = (uintptr_t)__builtin_frame_address(0), lo, hi;
 
 	if (stack_start == 0)
@@ -38,4 +39,5 @@ stack_trim(void)
 	hi = (sp - STACK_PAGE) & ~(uintptr_t)(STACK_PAGE - 1);
 	if (hi > lo)
 		(void)madvise((void *)lo, hi - lo, MADV_DONTNEED);
+#endif
 }

@@ -12,7 +12,21 @@
 
 #include <stddef.h>
 
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define TLSWARD_SANITIZED_STACKS	1
+#endif
+#if __has_feature(thread_sanitizer)
+#define TLSWARD_TSAN	1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define TLSWARD_TSAN	1
+#endif
+/* Instrumented code needs deeper stacks (ASan's redzones, TSan's
+ * runtime). */
+#if defined(__SANITIZE_ADDRESS__) || defined(TLSWARD_TSAN) || \
+    defined(TLSWARD_SANITIZED_STACKS)
 #define STACK_SIZE	(2u << 20)
 #else
 #define STACK_SIZE	(256u << 10)	/* see tlswardd(8), PROCESSES */
@@ -24,7 +38,9 @@ void	stack_mark(void);
 
 /* Releases the pages of this thread's stack below the caller's frame
  * (madvise MADV_DONTNEED); they fault back in, zeroed, if used again.
- * Does nothing in a thread that did not call stack_mark(). */
+ * Does nothing in a thread that did not call stack_mark(), nor under
+ * ThreadSanitizer (whose runtime crashes on stack pages zeroed under
+ * it: 200 concurrent hand-offs, t/96). */
 void	stack_trim(void);
 
 #endif

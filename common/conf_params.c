@@ -302,6 +302,8 @@ static const struct conf_param conf_params[] = {
 	    "$smtpd_tls_security_level", CONF_T_LEVEL },
 	/* tlswardd */
 	{ "tlsproxy_tls_ticket_count", "1", CONF_T_INT },
+	/* tlswardd */
+	{ "tlsproxy_tls_ticket_key_file", "", CONF_T_STR },
 	{ "tlsproxy_use_tls", "$smtpd_use_tls", CONF_T_BOOL },
 	/* tlswardd */
 	{ "tlsproxy_user", "tlsward", CONF_T_STR },

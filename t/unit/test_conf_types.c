@@ -435,6 +435,7 @@ static const char *const tlsward_only_names[] = {
 	"tlsproxy_tls_ocsp_response_files",
 	"tlsproxy_tls_ocsp_stapling",
 	"tlsproxy_tls_ticket_count",
+	"tlsproxy_tls_ticket_key_file",
 	"tlsproxy_user",
 	"tlsproxy_watch_files",
 };

@@ -28,6 +28,7 @@
 #include "tlsctx.h"
 #include "tlspolicy.h"
 #include "util.h"
+#include "worker/csc.h"
 #include "worker/tkring.h"
 
 /* Parameter name prefixes by role. */
@@ -631,7 +632,8 @@ ctx_common(SSL_CTX *ctx, const struct snapshot *s, size_t i,
 	return 0;
 }
 
-/* Certificates, and for a server DH parameters and sessions. */
+/* Certificates; for a server DH parameters and sessions, for a client
+ * the session cache. */
 static int
 ctx_role(SSL_CTX *ctx, const struct snapshot *s, size_t i,
     enum svc_role role, const char *sni_chains, char *err, size_t errlen)
@@ -644,8 +646,10 @@ ctx_role(SSL_CTX *ctx, const struct snapshot *s, size_t i,
 	set_groups(ctx, s, i, role, sni_chains != NULL ? NULL : svc);
 	if ((n = use_certs(ctx, s, i, role, sni_chains, err, errlen)) < 0)
 		return -1;
-	if (role == SVC_CLIENT)
+	if (role == SVC_CLIENT) {
+		csc_attach(ctx);	/* sessions for resumption (csc.h) */
 		return 0;
+	}
 	if (set_dh(ctx, s, i, err, errlen) < 0 ||
 	    set_sessions(ctx, s, i, svc, err, errlen) < 0)
 		return -1;

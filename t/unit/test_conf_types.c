@@ -403,6 +403,7 @@ static const char *const tlsward_only_names[] = {
 	"tlsproxy_client_mandatory_protocols",
 	"tlsproxy_client_protocols",
 	"tlsproxy_client_secure_cert_match",
+	"tlsproxy_client_session_cache_timeout",
 	"tlsproxy_client_verify_cert_match",
 	"tlsproxy_client_alpn",
 	"tlsproxy_drain_timeout",

@@ -119,6 +119,9 @@ chmod 640 "$KF"
 out=$("$TLSWARDD" -c "$CONF" -t 2>&1); rc=$?
 ok $((rc == 0)) "tlswardd -t refuses a group-readable key file"
 like "$out" "tlsproxy_tls_ticket_key_file: .*ticket-keys: mode 0640" "... naming the file and its mode"
+out=$(tw check 2>&1); rc=$?
+ok $((rc == 0)) "tlsward check refuses it too"
+like "$out" "ticket-keys: mode 0640" "... naming file and mode"
 out=$(tw rotate-ticket-keys 2>&1); rc=$?
 is "$rc" 1 "rotate-ticket-keys refuses it too"
 chmod 600 "$KF"

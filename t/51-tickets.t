@@ -156,6 +156,26 @@ out=$("$TLSWARDD" -c "$CONF" -t 2>&1); rc=$?
 ok $((rc == 0)) "-o tlsproxy_tls_ticket_key_file is refused"
 like "$out" "a daemon-wide parameter" "... as daemon-wide"
 
+# back to the worker's own keys, rotated by time: with a timeout T of
+# 3s a key encrypts for 3 s, then only decrypts (and the ticket is
+# renewed under the next key)
+kname() { openssl sess_id -in "$1" -noout -text 2>/dev/null | sed -n '/TLS session ticket:/{n;s/^ *0000 - //;s/   .*//;p;}'; }
+services "web 127.0.0.1:0 server 127.0.0.1:$BPORT"
+tw config -X tlsproxy_tls_ticket_key_file
+tw config -e 'smtpd_tls_session_cache_timeout = 3s'
+tw reload >/dev/null 2>&1
+ok $? "reload: no key file, a timeout of 3s"
+# t1 makes the key (at T0, in whole seconds); each sess lasts a second
+sess "$web" "$T/t1" >/dev/null
+sess "$web" "$T/t2" >/dev/null
+k1=$(kname "$T/t1")
+is "$(kname "$T/t2")" "$k1" "two sessions within the period: one key"
+sleep 1		# now past T0 + 3 s: the key no longer encrypts; t2 is 2 s old
+is "$(sess "$web" "$T/t3" "$T/t2")" Reused "past the key's encryption period, its tickets still resume"
+k3=$(kname "$T/t3")
+ok $([ -n "$k3" ] && [ "$k3" != "$k1" ]; echo $?) "... and are renewed under a new key"
+is "$(sess "$web" "$T/x" "$T/f1")" New "the file's keys are gone with the file"
+
 daemon_stop
 kill -TERM "$D2" 2>/dev/null
 for i in $(seq 100); do kill -0 "$D2" 2>/dev/null || break; sleep 0.1; done

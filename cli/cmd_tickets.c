@@ -38,12 +38,16 @@ keys_old(const char *path, unsigned char *keys)
 
 	if (!file_exists(path))
 		return 0;
-	if (tkf_read(path, geteuid(), &data, &len, err, sizeof(err)) < 0)
-		return cli_fail("%s", err), -1;
+	if (tkf_read(path, geteuid(), &data, &len, err, sizeof(err)) < 0) {
+		cli_fail("%s", err);
+		return -1;
+	}
 	n = tkf_parse(path, data, len, &parsed, err, sizeof(err));
 	OPENSSL_clear_free(data, len);
-	if (n < 0)
-		return cli_fail("%s", err), -1;
+	if (n < 0) {
+		cli_fail("%s", err);
+		return -1;
+	}
 	memcpy(keys, parsed, (size_t)n * TKF_KEY_LEN);
 	OPENSSL_clear_free(parsed, TKF_MAX_KEYS * TKF_KEY_LEN);
 	return n;
@@ -57,8 +61,10 @@ key_new(unsigned char *keys, int n)
 	int j, again;
 
 	do {
-		if (RAND_bytes(k, TKF_KEY_LEN) != 1)
-			return cli_fail("no random bytes for a ticket key"), -1;
+		if (RAND_bytes(k, TKF_KEY_LEN) != 1) {
+			cli_fail("no random bytes for a ticket key");
+			return -1;
+		}
 		for (again = 0, j = 0; j < n && !again; j++)
 			again = memcmp(keys + (size_t)j * TKF_KEY_LEN, k,
 			    TKF_NAME_LEN) == 0;
@@ -77,12 +83,16 @@ keys_write(const char *path, const unsigned char *keys, int n, int keep)
 
 	text = tkf_format(keys + (size_t)drop * TKF_KEY_LEN,
 	    (size_t)(n - drop), &len);
-	if (text == NULL)
-		return cli_fail("out of memory"), -1;
+	if (text == NULL) {
+		cli_fail("out of memory");
+		return -1;
+	}
 	rc = file_replace(path, text, len, 0600, err, sizeof(err));
 	OPENSSL_clear_free(text, len + 1);
-	if (rc < 0)
-		return cli_fail("%s", err), -1;
+	if (rc < 0) {
+		cli_fail("%s", err);
+		return -1;
+	}
 	return drop;
 }
 

@@ -903,7 +903,6 @@ globals_ticket_keys(struct lctx *lc)
 	char err[1024], *v, *path, *key, *data;
 	unsigned char *keys;
 	size_t len;
-	int n;
 
 	if ((v = svc_get(lc, lc->base, "-", TKF_PARAM)) == NULL)
 		return;
@@ -914,8 +913,8 @@ globals_ticket_keys(struct lctx *lc)
 		if (tkf_read(path, geteuid(), &data, &len, err,
 		    sizeof(err)) < 0)
 			lerr(lc, "parameter %s: %s", TKF_PARAM, err);
-		else if ((n = tkf_parse(path, data, len, &keys, err,
-		    sizeof(err))) < 0) {
+		else if (tkf_parse(path, data, len, &keys, err,
+		    sizeof(err)) < 0) {
 			lerr(lc, "parameter %s: %s", TKF_PARAM, err);
 			OPENSSL_clear_free(data, len);
 		} else {

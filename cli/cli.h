@@ -76,6 +76,7 @@ int	cmd_status(struct cli *, int, char **);
 int	cmd_reload(struct cli *, int, char **);
 int	cmd_handoff(struct cli *, int, char **);
 int	cmd_fetch_ocsp(struct cli *, int, char **);
+int	cmd_rotate_ticket_keys(struct cli *, int, char **);
 
 /* Sends "tlsward-admin 1 CMD config=DIR" to the running tlswardd's admin
  * socket (sock_opt, else tlsproxy_admin_socket of cli->dir) and returns
@@ -85,5 +86,9 @@ int	cmd_fetch_ocsp(struct cli *, int, char **);
  * none and main.cf is not read. -1 after printing why (cmd_status.c). */
 int	ctl_request(const struct cli *cli, const char *sock_opt,
 	    const char *cmd, char **replyp);
+
+/* Asks the running tlswardd to reload (sock: as ctl_request) and prints
+ * the outcome; returns the exit status (cmd_reload.c). */
+int	ctl_reload(struct cli *cli, const char *sock);
 
 #endif

@@ -16,19 +16,12 @@
 #include "cli.h"
 
 int
-cmd_reload(struct cli *cli, int argc, char **argv)
+ctl_reload(struct cli *cli, const char *sock)
 {
-	const char *sock = NULL, *last = "";
+	const char *last = "";
 	char *reply, *line, *save = NULL;
-	int ch, errors = 0;
+	int errors = 0;
 
-	while ((ch = getopt(argc, argv, "s:")) != -1) {
-		if (ch != 's')
-			return cli_usage("reload");
-		sock = optarg;
-	}
-	if (optind != argc)
-		return cli_usage("reload");
 	if (ctl_request(cli, sock, "reload", &reply) < 0)
 		return CLI_EXIT_FAIL;
 	for (line = strtok_r(reply, "\n", &save); line != NULL;
@@ -54,4 +47,20 @@ cmd_reload(struct cli *cli, int argc, char **argv)
 	return cli_fail("reload failed (%d error%s above); tlswardd keeps "
 	    "serving the running configuration", errors,
 	    errors == 1 ? "" : "s");
+}
+
+int
+cmd_reload(struct cli *cli, int argc, char **argv)
+{
+	const char *sock = NULL;
+	int ch;
+
+	while ((ch = getopt(argc, argv, "s:")) != -1) {
+		if (ch != 's')
+			return cli_usage("reload");
+		sock = optarg;
+	}
+	if (optind != argc)
+		return cli_usage("reload");
+	return ctl_reload(cli, sock);
 }

@@ -70,6 +70,12 @@ const struct cli_cmd cli_cmds[] = {
 	  "and store it beside it as CERTFILE.ocsp (-o: there), where tlswardd\n"
 	  "staples it from the next start or reload. -i: a file that holds the\n"
 	  "issuer when CERTFILE does not; -t: seconds per responder (10)." },
+	{ "rotate-ticket-keys", cmd_rotate_ticket_keys, "[-n keep] [-s socket]",
+	  "Add a fresh session ticket key to tlsproxy_tls_ticket_key_file\n"
+	  "(created, mode 0600, if missing), keep the newest keep keys (2)\n"
+	  "and drop older ones, rewriting the file atomically; then reload\n"
+	  "the running tlswardd (the newest key encrypts, the others still\n"
+	  "decrypt). Copy the file to every instance that shares it." },
 	{ "reload", cmd_reload, "[-s socket]",
 	  "Make the running tlswardd re-read its configuration and keys;\n"
 	  "print the new generation, or every error that kept the old one." },

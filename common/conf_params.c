@@ -199,6 +199,8 @@ static const struct conf_param conf_params[] = {
 	    "$smtp_tls_secure_cert_match", CONF_T_STR },
 	{ "tlsproxy_client_security_level",
 	    "${tlsproxy_client_level:$smtp_tls_security_level}", CONF_T_LEVEL },
+	/* tlswardd */
+	{ "tlsproxy_client_session_cache_timeout", "3600s", CONF_T_TIME },
 	{ "tlsproxy_client_use_tls", "$smtp_use_tls", CONF_T_BOOL },
 	/* tlswardd */
 	{ "tlsproxy_client_verify_cert_match",
@@ -302,6 +304,8 @@ static const struct conf_param conf_params[] = {
 	    "$smtpd_tls_security_level", CONF_T_LEVEL },
 	/* tlswardd */
 	{ "tlsproxy_tls_ticket_count", "1", CONF_T_INT },
+	/* tlswardd */
+	{ "tlsproxy_tls_ticket_key_file", "", CONF_T_STR },
 	{ "tlsproxy_use_tls", "$smtpd_use_tls", CONF_T_BOOL },
 	/* tlswardd */
 	{ "tlsproxy_user", "tlsward", CONF_T_STR },

@@ -26,6 +26,8 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "conf.h"
 #include "fileio.h"
 #include "hostname.h"
@@ -36,6 +38,7 @@
 #include "pftable.h"
 #include "services.h"
 #include "systemd.h"
+#include "tkfile.h"
 #include "util.h"
 
 #define LOADER_MAX_CA_DIR	(16u << 20)	/* all of a CApath */
@@ -789,7 +792,8 @@ static const char *const daemon_wide[] = {
 	"tlsproxy_max_sessions", "tlsproxy_max_threads",
 	"tlsproxy_min_threads", "tlsproxy_pid_file",
 	"tlsproxy_queue_limit", "tlsproxy_sandbox", "tlsproxy_stop_grace_time",
-	"tlsproxy_user", "tlsproxy_watch_files", NULL,
+	"tlsproxy_tls_ticket_key_file", "tlsproxy_user",
+	"tlsproxy_watch_files", NULL,
 };
 
 static int
@@ -888,6 +892,42 @@ globals_user(struct lctx *lc, const char *user)
 	lerr(lc, "parameter tlsproxy_user: %s", err);
 }
 
+#define TKF_PARAM	"tlsproxy_tls_ticket_key_file"
+
+/* The session ticket key file, checked (owner, mode, format) and read
+ * into file.PATH; global.tlsproxy_tls_ticket_key_file names it ("" for
+ * none: the worker makes its own keys). */
+static void
+globals_ticket_keys(struct lctx *lc)
+{
+	char err[1024], *v, *path, *key, *data;
+	unsigned char *keys;
+	size_t len;
+
+	if ((v = svc_get(lc, lc->base, "-", TKF_PARAM)) == NULL)
+		return;
+	path = *v != '\0' ? conf_path(lc->base, v) : xstrdup("");
+	snap_setf(&lc->ld->snap, path, "global.%s", TKF_PARAM);
+	key = xasprintf("file.%s", path);
+	if (*path != '\0' && first_time(lc, key)) {
+		if (tkf_read(path, geteuid(), &data, &len, err,
+		    sizeof(err)) < 0)
+			lerr(lc, "parameter %s: %s", TKF_PARAM, err);
+		else if (tkf_parse(path, data, len, &keys, err,
+		    sizeof(err)) < 0) {
+			lerr(lc, "parameter %s: %s", TKF_PARAM, err);
+			OPENSSL_clear_free(data, len);
+		} else {
+			snap_set(&lc->ld->snap, key, data, len);
+			OPENSSL_clear_free(keys, TKF_MAX_KEYS * TKF_KEY_LEN);
+			OPENSSL_clear_free(data, len);
+		}
+	}
+	free(key);
+	free(path);
+	free(v);
+}
+
 /* What the worker needs of the global settings. */
 static void
 globals_snapshot(struct lctx *lc)
@@ -948,6 +988,7 @@ globals_load(struct lctx *lc)
 	    err, sizeof(err)) < 0)
 		lerr(lc, "%s", err);
 	globals_snapshot(lc);
+	globals_ticket_keys(lc);
 }
 
 /* Loads and checks main.cf and services.cf; NULL base on error. */

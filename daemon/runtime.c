@@ -219,8 +219,11 @@ svc_basics(const struct snapshot *s, size_t i, struct rt_svc *v, char *err,
 	    svc_time_ms(s, i, "tlsproxy_idle_timeout", &v->idle_ms, err,
 	    errlen) < 0 ||
 	    svc_time_ms(s, i, "tlsproxy_max_session_time", &v->life_ms, err,
-	    errlen) < 0)
+	    errlen) < 0 ||
+	    svc_time_ms(s, i, "tlsproxy_client_session_cache_timeout",
+	    &v->csc_ttl_s, err, errlen) < 0)
 		return -1;
+	v->csc_ttl_s /= 1000;
 	if (v->idle_ms <= 0 || v->handshake_ms <= 0)
 		return errf(err, errlen, "service %s: tlsproxy_idle_timeout "
 		    "and tlsproxy_handshake_timeout must be more than 0",

@@ -49,6 +49,9 @@ struct rt_svc {
 	int64_t			 handshake_ms;	/* tlsproxy_handshake_timeout */
 	int64_t			 idle_ms;	/* tlsproxy_idle_timeout */
 	int64_t			 life_ms;	/* tlsproxy_max_session_time */
+	int64_t			 csc_ttl_s;	/* client role:
+						 * tlsproxy_client_session_cache_timeout
+						 * (0: no session cache) */
 	struct rt_srclim {			/* per-source limits */
 		int		 sessions;	/* tlsproxy_source_session_limit
 						 * (0: none) */

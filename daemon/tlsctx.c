@@ -28,6 +28,8 @@
 #include "tlsctx.h"
 #include "tlspolicy.h"
 #include "util.h"
+#include "worker/csc.h"
+#include "worker/tkring.h"
 
 /* Parameter name prefixes by role. */
 #define PFX_SERVER	"tlsproxy_tls_"
@@ -465,8 +467,9 @@ set_dh(SSL_CTX *ctx, const struct snapshot *s, size_t i, char *err,
 /* Server session ids and tickets, as Postfix without a session cache
  * database: with always_issue_session_ids a TLS 1.2 session gets an id
  * (never looked up: there is no cache); tickets (RFC 5077, and TLS 1.3
- * resumption) are encrypted with OpenSSL's built-in AES-256-CBC keys,
- * made afresh with each generation, and live
+ * resumption) are encrypted with AES-256-CBC under the worker's key
+ * ring (tkring.h: kept across reloads, shared by every context), and
+ * live
  * smtpd_tls_session_cache_timeout; a timeout of 0 or an empty
  * tls_session_ticket_cipher turns them off. A TLS 1.3 handshake, full or
  * resumed, issues tlsproxy_tls_ticket_count tickets: one, as Postfix
@@ -510,6 +513,7 @@ set_sessions(SSL_CTX *ctx, const struct snapshot *s, size_t i,
 	    &tickets, err, errlen) < 0)
 		return -1;
 	SSL_CTX_set_num_tickets(ctx, (size_t)tickets);
+	tkring_attach(ctx);
 	SSL_CTX_set_timeout(ctx, (long)(secs < TLSCTX_MAX_TICKET_S ? secs :
 	    TLSCTX_MAX_TICKET_S));
 	return 0;
@@ -628,7 +632,8 @@ ctx_common(SSL_CTX *ctx, const struct snapshot *s, size_t i,
 	return 0;
 }
 
-/* Certificates, and for a server DH parameters and sessions. */
+/* Certificates; for a server DH parameters and sessions, for a client
+ * the session cache. */
 static int
 ctx_role(SSL_CTX *ctx, const struct snapshot *s, size_t i,
     enum svc_role role, const char *sni_chains, char *err, size_t errlen)
@@ -641,8 +646,10 @@ ctx_role(SSL_CTX *ctx, const struct snapshot *s, size_t i,
 	set_groups(ctx, s, i, role, sni_chains != NULL ? NULL : svc);
 	if ((n = use_certs(ctx, s, i, role, sni_chains, err, errlen)) < 0)
 		return -1;
-	if (role == SVC_CLIENT)
+	if (role == SVC_CLIENT) {
+		csc_attach(ctx);	/* sessions for resumption (csc.h) */
 		return 0;
+	}
 	if (set_dh(ctx, s, i, err, errlen) < 0 ||
 	    set_sessions(ctx, s, i, svc, err, errlen) < 0)
 		return -1;

@@ -31,7 +31,7 @@ done < "$T/own"
 for c in enable-client enable-server new-server-key new-server-cert \
     deploy-server-cert output-server-csr output-server-tlsa \
     all-default-client all-default-server config check status reload \
-    handoff fetch-ocsp; do
+    handoff fetch-ocsp rotate-ticket-keys; do
 	# a .TP entry whose tag (.B, .BR or .BI) starts with the name
 	grep -A1 '^\.TP' "$MAN1" | grep -Eq "^\.B[RI]? \"?$c( |\"|$)"
 	ok $? "tlsward(1) has an entry for $c"

@@ -13,6 +13,7 @@ fuzz_build fuzz_session -I"$S/common" -I"$S/daemon" -I"$S/daemon/worker" \
     -I"$S/sandbox" "$S/t/fuzz/fuzz_session.c" "$S/daemon/worker/sockbio.c" \
     "$S"/daemon/loader.c "$S"/daemon/listen.c "$S"/daemon/systemd.c \
     "$S"/daemon/snapshot.c "$S"/daemon/runtime.c "$S"/daemon/tlsctx.c \
+    "$S"/daemon/worker/tkring.c "$S"/daemon/worker/csc.c \
     "$S"/daemon/ocsp.c "$S"/daemon/tlsalpn.c "$S"/daemon/sni.c \
     "$S"/daemon/tlspolicy.c "$S"/daemon/tlsverify.c \
     "$S"/daemon/fingerprint.c "$S"/common/*.c "$S"/sandbox/*.c \

@@ -15,6 +15,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "csc.h"
 #include "evpf.h"
 #include "evpp.h"
 #include "evsess.h"
@@ -190,6 +191,29 @@ evs_relay_begin(struct esess *e, int tfd, int pfd)
 	e->state = EVS_RELAY;
 }
 
+/* A client: the session cache's key is the generation, the service,
+ * the server's address (the one just connected to) and the SNI; the
+ * rest of the policy is the service's context. */
+static void
+cache_begin(struct esess *e)
+{
+	struct sess *s = &e->s;
+	char gen[16], addr[128];
+	const char *w[6];
+
+	if (s->svc->csc_ttl_s <= 0 || e->fwd_next == 0)
+		return;
+	snprintf(gen, sizeof(gen), "%u", s->rt->generation);
+	w[0] = "client";
+	w[1] = gen;
+	w[2] = s->svc->name;
+	w[3] = sess_addr_text(&s->svc->fwd[e->fwd_next - 1], addr,
+	    sizeof(addr));
+	w[4] = s->svc->sni != NULL ? s->svc->sni : "";
+	w[5] = NULL;
+	csc_begin(s->ssl, w, s->svc->csc_ttl_s);
+}
+
 /* The state after a connection to the forward target is up. */
 static int
 connected(struct esess *e)
@@ -206,6 +230,7 @@ connected(struct esess *e)
 	}
 	if (evs_ssl(e, s->fwd_fd, 0, s->svc->sni) < 0)
 		return EV_FAIL;
+	cache_begin(e);
 	wd_arm(&s->wd, s->handshake_ms, WD_HANDSHAKE);
 	e->state = EVS_HANDSHAKE;
 	return EV_NEXT;
@@ -275,6 +300,8 @@ step_handshake(struct esess *e)
 		return EV_FAIL;
 	}
 	wd_disarm(&s->wd);
+	if (!is_server)
+		csc_verified(s->ssl);
 	sess_established(s, is_server, is_server ? s->peer :
 	    s->svc->fwd_text);
 	/* What the handshake left collected: a TLS 1.3 server's session

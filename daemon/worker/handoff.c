@@ -33,6 +33,7 @@
 #include <openssl/x509.h>
 
 #include "control.h"
+#include "csc.h"
 #include "evloop.h"
 #include "fingerprint.h"
 #include "handoff.h"
@@ -321,6 +322,38 @@ ho_deadlines(struct sess *s, const struct ho *h)
 
 /* ------------------------------------------------------------ TLS */
 
+/* A client hand-off: the session cache's key is the generation, the
+ * control service and the profile (their contexts), the server's
+ * address (the passed socket's peer), the SNI, and the level, names and
+ * fingerprints the request asked for. */
+static void
+ho_cache_begin(struct sess *s, const struct ho *h, const char *sni)
+{
+	const char *w[8 + CTL_FPT_MAX];
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char gen[16], lvl[16], addr[128];
+	size_t n = 0, k;
+
+	if (h->prof->csc_ttl_s <= 0 || getpeername(s->fwd_fd,
+	    (struct sockaddr *)&ss, &len) < 0)
+		return;
+	snprintf(gen, sizeof(gen), "%u", s->rt->generation);
+	snprintf(lvl, sizeof(lvl), "%d", (int)h->level);
+	w[n++] = "handoff";
+	w[n++] = gen;
+	w[n++] = s->svc->name;
+	w[n++] = h->prof->name;
+	w[n++] = sess_addr_text(&ss, addr, sizeof(addr));
+	w[n++] = sni != NULL ? sni : "";
+	w[n++] = lvl;
+	w[n++] = h->req.servername;
+	for (k = 0; k < h->req.nfpt && k < CTL_FPT_MAX; k++)
+		w[n++] = h->req.fpt[k];
+	w[n] = NULL;
+	csc_begin(s->ssl, w, h->prof->csc_ttl_s);
+}
+
 /* A new SSL on the passed socket, with the request's policy. */
 static int
 ho_ssl(struct sess *s, struct ho *h)
@@ -332,12 +365,12 @@ ho_ssl(struct sess *s, struct ho *h)
 	if (sess_ssl(s, h->ctx, s->fwd_fd, NULL, is_server, is_server ? NULL :
 	    sni) < 0)
 		return -1;
-	if (!h->own_policy)
-		return 0;
-	if (tlspol_session(s->ssl, h->level, h->req.servername[0] != '\0' ?
-	    h->req.servername : NULL, h->req.nfpt > 0 ? &h->fpts : NULL,
-	    s->why, sizeof(s->why)) < 0)
+	if (h->own_policy && tlspol_session(s->ssl, h->level,
+	    h->req.servername[0] != '\0' ? h->req.servername : NULL,
+	    h->req.nfpt > 0 ? &h->fpts : NULL, s->why, sizeof(s->why)) < 0)
 		return -1;
+	if (!is_server)
+		ho_cache_begin(s, h, sni);
 	return 0;
 }
 
@@ -415,6 +448,8 @@ ho_tls(struct sess *s, struct ho *h)
 			(void)ho_report(s, h, 0, s->why, 1);
 		return -1;
 	}
+	if (!is_server)
+		csc_verified(s->ssl);
 	sess_established(s, is_server, h->req.peer);
 	return h->req.report ? ho_report(s, h, 1, NULL, 1) : 0;
 fail:

@@ -37,6 +37,7 @@
 #include "session.h"
 #include "snapshot.h"
 #include "status.h"
+#include "tkring.h"
 #include "util.h"
 #include "watchdog.h"
 #include "worker.h"
@@ -119,6 +120,11 @@ worker_setup(int ipc, struct ipc_msg *m, char *err, size_t errlen)
 		snap_fini(&snap);
 		return -1;
 	}
+	if (tkring_load(&snap, err, errlen) < 0) {
+		rt_unref(rt);
+		snap_fini(&snap);
+		return -1;
+	}
 	status_collect(rt, &snap);
 	snap_fini(&snap);	/* wipes the PEM copies */
 	/* Lazy initialisation before the filter: the RNG, the socket
@@ -173,6 +179,10 @@ worker_reload(int ipc, struct ipc_msg *m)
 		return;
 	}
 	rt = rt_build(&snap, err, sizeof(err));
+	if (rt != NULL && tkring_load(&snap, err, sizeof(err)) < 0) {
+		rt_unref(rt);
+		rt = NULL;
+	}
 	if (rt != NULL)
 		status_collect(rt, &snap);
 	snap_fini(&snap);

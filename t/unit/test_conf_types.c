@@ -403,6 +403,7 @@ static const char *const tlsward_only_names[] = {
 	"tlsproxy_client_mandatory_protocols",
 	"tlsproxy_client_protocols",
 	"tlsproxy_client_secure_cert_match",
+	"tlsproxy_client_session_cache_timeout",
 	"tlsproxy_client_verify_cert_match",
 	"tlsproxy_client_alpn",
 	"tlsproxy_drain_timeout",
@@ -435,6 +436,7 @@ static const char *const tlsward_only_names[] = {
 	"tlsproxy_tls_ocsp_response_files",
 	"tlsproxy_tls_ocsp_stapling",
 	"tlsproxy_tls_ticket_count",
+	"tlsproxy_tls_ticket_key_file",
 	"tlsproxy_user",
 	"tlsproxy_watch_files",
 };

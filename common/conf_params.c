@@ -244,6 +244,8 @@ static const struct conf_param conf_params[] = {
 	/* tlswardd */
 	{ "tlsproxy_session_log", "yes", CONF_T_BOOL },
 	/* tlswardd */
+	{ "tlsproxy_session_log_format", "postfix", CONF_T_STR },
+	/* tlswardd */
 	{ "tlsproxy_sni_refuse_unknown", "no", CONF_T_BOOL },
 	/* tlswardd */
 	{ "tlsproxy_source_ipv4_prefix", "32", CONF_T_INT },

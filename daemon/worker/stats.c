@@ -204,7 +204,7 @@ stats_end_of_wd(enum wd_kind kind)
 	}
 }
 
-void
+enum stats_end
 stats_sess_end(struct stats_sess *ss, SSL *ssl, uint64_t bytes_in,
     uint64_t bytes_out, int failed, enum stats_end fallback)
 {
@@ -212,11 +212,12 @@ stats_sess_end(struct stats_sess *ss, SSL *ssl, uint64_t bytes_in,
 	    ss->end != STATS_END_OTHER ? ss->end : fallback;
 
 	if (ss->svc == NULL)
-		return;
+		return end;
 	if (!ss->hs_counted && ssl != NULL && SSL_is_init_finished(ssl))
 		stats_hs_fail(ss, STATS_HS_CERT);
 	ADD(ss->svc->ends[end], 1);
 	ADD(ss->svc->bytes_in, bytes_in);
 	ADD(ss->svc->bytes_out, bytes_out);
 	SUB(ss->svc->active, 1);
+	return end;
 }

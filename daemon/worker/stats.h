@@ -108,8 +108,9 @@ enum stats_hs stats_hs_reason(int ssl_error);
 /* Ends the session: a handshake that completed but was never counted
  * was refused by the security level (a certificate reason); adds bytes,
  * counts the ending (STATS_END_CLOSED unless failed: then the reason
- * recorded, else fallback), drops the active count. */
-void	stats_sess_end(struct stats_sess *ss, SSL *ssl, uint64_t bytes_in,
+ * recorded, else fallback), drops the active count. Returns the
+ * ending. */
+enum stats_end stats_sess_end(struct stats_sess *ss, SSL *ssl, uint64_t bytes_in,
 	    uint64_t bytes_out, int failed, enum stats_end fallback);
 
 #endif

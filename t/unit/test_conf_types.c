@@ -424,6 +424,7 @@ static const char *const tlsward_only_names[] = {
 	"tlsproxy_queue_limit",
 	"tlsproxy_sandbox",
 	"tlsproxy_session_log",
+	"tlsproxy_session_log_format",
 	"tlsproxy_sni_refuse_unknown",
 	"tlsproxy_source_ipv4_prefix",
 	"tlsproxy_source_ipv6_prefix",

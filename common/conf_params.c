@@ -225,6 +225,8 @@ static const struct conf_param conf_params[] = {
 	/* tlswardd */
 	{ "tlsproxy_max_threads", "256", CONF_T_INT },
 	/* tlswardd */
+	{ "tlsproxy_metrics_listen", "", CONF_T_STR },
+	/* tlswardd */
 	{ "tlsproxy_min_threads", "4", CONF_T_INT },
 	/* tlswardd */
 	{ "tlsproxy_pid_file", conf_def_runtime, CONF_T_STR },

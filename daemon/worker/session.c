@@ -172,6 +172,7 @@ sess_handshake(struct sess *s, int fd)
 {
 	int rc, want;
 
+	stats_hs_begin(&s->st);
 	wd_arm(&s->wd, s->handshake_ms, WD_HANDSHAKE);
 	while ((rc = sess_handshake_step(s, &want)) == 0) {
 		if (sess_wait(s, fd, want == SSL_ERROR_WANT_READ ? POLLIN :

@@ -415,6 +415,7 @@ static const char *const tlsward_only_names[] = {
 	"tlsproxy_max_session_time",
 	"tlsproxy_max_sessions",
 	"tlsproxy_max_threads",
+	"tlsproxy_metrics_listen",
 	"tlsproxy_min_threads",
 	"tlsproxy_pid_file",
 	"tlsproxy_proxy_accept",

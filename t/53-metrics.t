@@ -16,12 +16,20 @@ MC="python3 $TOP_SRCDIR/t/tools/mhttp_client.py"
 scrape() { curl -sf --max-time 10 "http://127.0.0.1:$MPORT/metrics" > "$T/$1"; }
 val() { _f=$1; shift; $PROM "$T/$_f" "$@"; }
 
+# a certificate whose subject needs escaping in a label value
+P=$T/pki
+mkdir "$P"
+mkca ca "tlsward test CA"
+mkleaf odd ca 'odd "q" back' odd.test
+chmod -R a+rX "$T"
+
 backend_start echo; EPORT=$BPORT
 : > "$CONF/main.cf"
 daemon_setup
 echo 'tlsproxy_metrics_listen = 127.0.0.1:0' >> "$CONF/main.cf"
 services "web 127.0.0.1:0 server 127.0.0.1:$EPORT" \
-    "t13 127.0.0.1:0 server 127.0.0.1:$EPORT -o tlsproxy_tls_protocols=>=TLSv1.3"
+    "t13 127.0.0.1:0 server 127.0.0.1:$EPORT -o tlsproxy_tls_protocols=>=TLSv1.3" \
+    "odd 127.0.0.1:0 server 127.0.0.1:$EPORT -o tlsproxy_tls_cert_file=$P/odd.crt -o tlsproxy_tls_key_file=$P/odd.key"
 daemon_start || { daemon_log; tap_done; }
 MPORT=$(sed -n 's/.*metrics: listening on \[127\.0\.0\.1\]:\([0-9]*\)$/\1/p' "$DLOG" | tail -n 1)
 ok "$([ -n "$MPORT" ]; echo $?)" "the endpoint's listener is announced"
@@ -42,6 +50,11 @@ is "$(val s1 tlsward_event_loop_threads | grep -c '^[1-9]')" 1 "event-loop threa
 cert=$(ls "$CONF"/cert-*.pem | head -n 1)
 na=$(date -u -d "$(openssl x509 -noout -enddate -in "$cert" | sed 's/^notAfter=//')" +%s)
 is "$(val s1 tlsward_certificate_expiry_timestamp_seconds service=web)" "$na" "the certificate's expiry is its notAfter"
+na=$(date -u -d "$(openssl x509 -noout -enddate -in "$P/odd.crt" | sed 's/^notAfter=//')" +%s)
+is "$(val s1 tlsward_certificate_expiry_timestamp_seconds service=odd 'subject=CN=odd \"q\" back' algorithm=EC bits=256)" "$na" \
+    "a subject with quotes and backslashes: escaped in the label, parsed back intact"
+grep -qF 'subject="CN=odd \\\"q\\\" back"' "$T/s1"
+ok $? "... as \\\\ and \\\" in the exposition"
 
 # sessions: three good ones, one refused handshake
 for i in 1 2 3; do tls_line "$(port_of web)" "hello$i" >/dev/null; done

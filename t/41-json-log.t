@@ -85,4 +85,7 @@ services "web 127.0.0.1:0 server 127.0.0.1:1 -o tlsproxy_session_log_format=xml"
 out=$("$TLSWARDD" -c "$CONF" -t 2>&1); rc=$?
 ok $((rc == 0)) "tlswardd -t refuses tlsproxy_session_log_format=xml"
 like "$out" 'tlsproxy_session_log_format: want postfix or json, not "xml"' "... naming the parameter and the value"
+out=$(tw check 2>&1); rc=$?
+ok $((rc == 0)) "tlsward check refuses it too"
+like "$out" 'service web: parameter tlsproxy_session_log_format: want postfix or json, not "xml"' "... with the same words"
 tap_done

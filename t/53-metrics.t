@@ -130,6 +130,9 @@ echo 'tlsproxy_metrics_listen = nowhere' >> "$CONF/main.cf"
 out=$("$TLSWARDD" -c "$CONF" -t 2>&1); rc=$?
 ok $((rc == 0)) "tlswardd -t refuses a bad tlsproxy_metrics_listen"
 like "$out" 'parameter tlsproxy_metrics_listen: bad address "nowhere"' "... naming the parameter"
+out=$(tw check 2>&1); rc=$?
+ok $((rc == 0)) "tlsward check refuses it too"
+like "$out" 'parameter tlsproxy_metrics_listen: bad address "nowhere"' "... with the same words"
 sed -i '/tlsproxy_metrics_listen/d' "$CONF/main.cf"
 services "web 127.0.0.1:0 server 127.0.0.1:$EPORT -o tlsproxy_metrics_listen=127.0.0.1:0"
 out=$("$TLSWARDD" -c "$CONF" -t 2>&1); rc=$?

@@ -837,8 +837,8 @@ metrics_listen(struct lctx *lc, int open_listeners)
 	ld->lsn[ld->nlsn].unix_path = a.kind == SVC_ADDR_UNIX ?
 	    xstrdup(a.path) : NULL;
 	ld->lsn[ld->nlsn].fd = fd;
-	ld->lsn[ld->nlsn].announce = fresh ? listening_text_of("metrics", &a, fd) :
-	    NULL;
+	ld->lsn[ld->nlsn].announce = fresh ?
+	    listening_text_of("metrics", &a, fd) : NULL;
 	snprintf(idx, sizeof(idx), "%zu", ld->nlsn++);
 	snap_setf(&ld->snap, idx, "global.metrics.listen_fd");
 	svc_addr_fini(&a);

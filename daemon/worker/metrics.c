@@ -119,11 +119,13 @@ render_sessions(struct buf *b, const struct svc_stats *v, size_t n)
 
 	family(b, "sessions_active", "gauge", "Sessions now.");
 	for (i = 0; i < n; i++)
-		sample(b, "sessions_active", v[i].name, NULL, NULL, v[i].active);
+		sample(b, "sessions_active", v[i].name, NULL, NULL,
+		    v[i].active);
 	family(b, "sessions_total", "counter", "Sessions since the worker "
 	    "started.");
 	for (i = 0; i < n; i++)
-		sample(b, "sessions_total", v[i].name, NULL, NULL, v[i].sessions);
+		sample(b, "sessions_total", v[i].name, NULL, NULL,
+		    v[i].sessions);
 	family(b, "sessions_refused_total", "counter", "Connections refused: "
 	    "all sessions in use (limit) or over a per-source limit (source).");
 	for (i = 0; i < n; i++) {

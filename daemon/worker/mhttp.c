@@ -117,7 +117,8 @@ request(struct mconn *c)
 	*sp1 = *sp2 = '\0';
 	head = strcmp(c->req, "HEAD") == 0;
 	if (!head && strcmp(c->req, "GET") != 0) {
-		answer_text(c, 405, "Method Not Allowed", "Allow: GET, HEAD\r\n");
+		answer_text(c, 405, "Method Not Allowed",
+		    "Allow: GET, HEAD\r\n");
 		return;
 	}
 	if (strcmp(sp1 + 1, "/metrics") != 0 &&

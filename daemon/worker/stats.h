@@ -130,7 +130,8 @@ enum stats_hs stats_hs_reason(int ssl_error);
  * counts the ending (STATS_END_CLOSED unless failed: then the reason
  * recorded, else fallback), drops the active count. Returns the
  * ending. */
-enum stats_end stats_sess_end(struct stats_sess *ss, SSL *ssl, uint64_t bytes_in,
-	    uint64_t bytes_out, int failed, enum stats_end fallback);
+enum stats_end stats_sess_end(struct stats_sess *ss, SSL *ssl,
+	    uint64_t bytes_in, uint64_t bytes_out, int failed,
+	    enum stats_end fallback);
 
 #endif

@@ -126,6 +126,22 @@ sed -i '/tlsproxy_metrics_listen/d' "$CONF/main.cf"
 daemon_start || daemon_log
 unlike "$(cat "$DLOG")" 'metrics: listening' "no endpoint by default"
 daemon_stop
+
+# on a UNIX socket (relative: under the configuration directory)
+echo 'tlsproxy_metrics_listen = unix:metrics.sock' >> "$CONF/main.cf"
+daemon_start || daemon_log
+like "$(cat "$DLOG")" "metrics: listening on unix:$CONF/metrics.sock" "a UNIX socket endpoint is announced"
+is "$(stat -c %a "$CONF/metrics.sock")" 660 "... with mode 0660"
+curl -sf --max-time 10 --unix-socket "$CONF/metrics.sock" http://localhost/metrics > "$T/u1"
+ok $? "curl scrapes it"
+out=$($PROM "$T/u1"); rc=$?
+ok $rc "... a well-formed exposition ($out)"
+# a reload that drops the parameter closes the endpoint
+sed -i '/tlsproxy_metrics_listen/d' "$CONF/main.cf"
+kill -HUP "$DPID"; wait_log 'reload: done \(generation 2\)' 10
+curl -sf --max-time 5 --unix-socket "$CONF/metrics.sock" http://localhost/metrics > /dev/null 2>&1
+ok $((! $?)) "after a reload without it, the endpoint is gone"
+daemon_stop
 echo 'tlsproxy_metrics_listen = nowhere' >> "$CONF/main.cf"
 out=$("$TLSWARDD" -c "$CONF" -t 2>&1); rc=$?
 ok $((rc == 0)) "tlswardd -t refuses a bad tlsproxy_metrics_listen"

@@ -227,6 +227,8 @@ static const struct conf_param conf_params[] = {
 	/* tlswardd */
 	{ "tlsproxy_max_threads", "256", CONF_T_INT },
 	/* tlswardd */
+	{ "tlsproxy_metrics_listen", "", CONF_T_STR },
+	/* tlswardd */
 	{ "tlsproxy_min_threads", "4", CONF_T_INT },
 	/* tlswardd */
 	{ "tlsproxy_pid_file", conf_def_runtime, CONF_T_STR },
@@ -245,6 +247,8 @@ static const struct conf_param conf_params[] = {
 	{ "tlsproxy_service_name", "tlsproxy", CONF_T_STR },
 	/* tlswardd */
 	{ "tlsproxy_session_log", "yes", CONF_T_BOOL },
+	/* tlswardd */
+	{ "tlsproxy_session_log_format", "postfix", CONF_T_STR },
 	/* tlswardd */
 	{ "tlsproxy_sni_refuse_unknown", "no", CONF_T_BOOL },
 	/* tlswardd */

@@ -110,6 +110,25 @@ addr_parse(const char *s, const char *dir, int is_listen, struct svc_addr *a,
 	return 0;
 }
 
+int
+svc_listen_addr_parse(const char *s, const char *dir, struct svc_addr *a,
+    char *err, size_t errlen)
+{
+	if (addr_parse(s, dir, 1, a, err, errlen) < 0)
+		return -1;
+	if (a->kind == SVC_ADDR_INET || a->kind == SVC_ADDR_UNIX)
+		return 0;
+	addr_fini(a);
+	return errf(err, errlen, "bad address \"%s\" (want host:port, "
+	    "[IPv6]:port or unix:path)", s);
+}
+
+void
+svc_addr_fini(struct svc_addr *a)
+{
+	addr_fini(a);
+}
+
 static int
 role_parse(const char *s, enum svc_role *rolep)
 {

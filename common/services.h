@@ -53,6 +53,13 @@ struct svc_addr {
 	char	*text;		/* as written, for messages */
 };
 
+/* A listen address outside services.cf (tlsproxy_metrics_listen):
+ * HOST:PORT, [IPV6]:PORT or unix:PATH (relative: under dir), into a
+ * (free with svc_addr_fini). 0, or -1 with err. */
+int	svc_listen_addr_parse(const char *s, const char *dir,
+	    struct svc_addr *a, char *err, size_t errlen);
+void	svc_addr_fini(struct svc_addr *a);
+
 struct svc_opt {
 	char	*name;
 	char	*value;

@@ -28,6 +28,10 @@ enum ipc_type {
 	IPC_STATUS,		/* s->w: request; w->s: status records
 				 * (status.h) */
 	IPC_TEST_SYSCALL,	/* s->w: test hook (--enable-test-hooks only) */
+	IPC_COUNTERS,		/* s->w: what only the supervisor knows, for
+				 * the metrics: "restarts=N reloads_ok=N
+				 * reloads_failed=N"; after a worker start
+				 * and after every reload; no answer */
 };
 
 struct ipc_msg {

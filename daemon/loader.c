@@ -570,10 +570,10 @@ svc_forward(struct lctx *lc, size_t i, const struct service *svc)
 	}
 }
 
-/* "service NAME: listening on ADDR", with the port the kernel chose
- * for port 0 (caller frees). */
+/* "WHAT: listening on ADDR" (WHAT: "service NAME", "metrics"), with
+ * the port the kernel chose for port 0 (caller frees). */
 static char *
-listening_text(const struct service *svc, int fd)
+listening_text_of(const char *what, const struct svc_addr *l, int fd)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
@@ -582,15 +582,15 @@ listening_text(const struct service *svc, int fd)
 
 	memset(&ss, 0, sizeof(ss));
 
-	if (svc->listen.kind == SVC_ADDR_UNIX)
-		return xasprintf("service %s: listening on unix:%s", svc->name,
-		    svc->listen.path);
+	if (l->kind == SVC_ADDR_UNIX)
+		return xasprintf("%s: listening on unix:%s", what,
+		    l->path);
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0) {
 		if (ss.ss_family == AF_UNIX) {
 			struct sockaddr_un *su = (struct sockaddr_un *)&ss;
 
-			return xasprintf("service %s: listening on unix:%.*s",
-			    svc->name, (int)(len - offsetof(struct sockaddr_un,
+			return xasprintf("%s: listening on unix:%.*s",
+			    what, (int)(len - offsetof(struct sockaddr_un,
 			    sun_path)), su->sun_path);
 		}
 		if (ss.ss_family == AF_INET6) {
@@ -605,7 +605,16 @@ listening_text(const struct service *svc, int fd)
 			port = ntohs(s4->sin_port);
 		}
 	}
-	return xasprintf("service %s: listening on [%s]:%u", svc->name, a, port);
+	return xasprintf("%s: listening on [%s]:%u", what, a, port);
+}
+
+static char *
+listening_text(const struct service *svc, int fd)
+{
+	char what[128];
+
+	snprintf(what, sizeof(what), "service %s", svc->name);
+	return listening_text_of(what, &svc->listen, fd);
 }
 
 /* tlsproxy_listen_owner / tlsproxy_listen_group for a unix: listener
@@ -784,13 +793,67 @@ svc_listen(struct lctx *lc, const struct conf *cf, size_t i,
 	free(mode);
 }
 
+/* tlsproxy_metrics_listen: the worker's metrics endpoint (plain HTTP),
+ * opened or taken over here like a service's listener, its index in
+ * global.metrics.listen_fd. A unix: socket file gets mode 0660 (the
+ * scraper shares the daemon's group, or the mode is changed). */
+static void
+metrics_listen(struct lctx *lc, int open_listeners)
+{
+	struct listen_unix_attr ua = { 0660, (uid_t)-1, (gid_t)-1 };
+	struct loader *ld = lc->ld;
+	struct svc_addr a;
+	char err[1024], idx[32], *key, *v;
+	int fd, fresh = 0;
+
+	v = svc_get(lc, lc->base, "-", "tlsproxy_metrics_listen");
+	if (v == NULL || *v == '\0') {
+		free(v);
+		return;
+	}
+	if (svc_listen_addr_parse(v, conf_dir(lc->base), &a, err,
+	    sizeof(err)) < 0) {
+		lerr(lc, "parameter tlsproxy_metrics_listen: %s", err);
+		free(v);
+		return;
+	}
+	free(v);
+	key = xasprintf("metrics:%s", a.kind == SVC_ADDR_UNIX ? a.path :
+	    a.text);
+	fd = -1;
+	if (!open_listeners)
+		;	/* -t: the address is checked */
+	else if ((fd = listen_take_over(lc, key)) < 0) {
+		if ((fd = listen_open(&a, &ua, err, sizeof(err))) < 0)
+			lerr(lc, "parameter tlsproxy_metrics_listen: %s", err);
+		else
+			fresh = 1;
+	}
+	if (fd < 0) {
+		free(key);
+		svc_addr_fini(&a);
+		return;
+	}
+	ld->lsn = xreallocarray(ld->lsn, ld->nlsn + 1, sizeof(*ld->lsn));
+	memset(&ld->lsn[ld->nlsn], 0, sizeof(*ld->lsn));
+	ld->lsn[ld->nlsn].key = key;
+	ld->lsn[ld->nlsn].unix_path = a.kind == SVC_ADDR_UNIX ?
+	    xstrdup(a.path) : NULL;
+	ld->lsn[ld->nlsn].fd = fd;
+	ld->lsn[ld->nlsn].announce = fresh ?
+	    listening_text_of("metrics", &a, fd) : NULL;
+	snprintf(idx, sizeof(idx), "%zu", ld->nlsn++);
+	snap_setf(&ld->snap, idx, "global.metrics.listen_fd");
+	svc_addr_fini(&a);
+}
+
 /* Parameters of the whole daemon: a per-service -o would be ignored, so
  * it is refused. */
 static const char *const daemon_wide[] = {
 	"syslog_facility", "syslog_name", "tlsproxy_admin_socket",
 	"tlsproxy_drain_timeout", "tlsproxy_event_threads",
 	"tlsproxy_max_sessions", "tlsproxy_max_threads",
-	"tlsproxy_min_threads", "tlsproxy_pid_file",
+	"tlsproxy_metrics_listen", "tlsproxy_min_threads", "tlsproxy_pid_file",
 	"tlsproxy_queue_limit", "tlsproxy_sandbox", "tlsproxy_stop_grace_time",
 	"tlsproxy_tls_ticket_key_file", "tlsproxy_user",
 	"tlsproxy_watch_files", NULL,
@@ -1036,6 +1099,7 @@ loader_load(const char *dir, const struct loader_opts *lo, struct loader *ld)
 		globals_load(&lc);
 		for (i = 0; i < svcs.n; i++)
 			svc_load(&lc, i, &svcs.v[i], lo->open_listeners);
+		metrics_listen(&lc, lo->open_listeners);
 		snprintf(count, sizeof(count), "%zu", svcs.n);
 		snap_set(&ld->snap, "svc.count", count, strlen(count));
 		ld->nservices = svcs.n;

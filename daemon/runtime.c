@@ -88,6 +88,25 @@ svc_srclim(const struct snapshot *s, size_t i, struct rt_svc *v,
 	return 0;
 }
 
+/* tlsproxy_session_log_format: postfix (tlsproxy(8)'s lines) or json
+ * (one record per session, jsonlog.h). */
+static int
+svc_log_format(const struct snapshot *s, size_t i, struct rt_svc *v,
+    char *err, size_t errlen)
+{
+	const char *f = tlsctx_param(s, i, "tlsproxy_session_log_format");
+
+	if (f == NULL || strcasecmp(f, "postfix") == 0)
+		v->log_json = 0;
+	else if (strcasecmp(f, "json") == 0)
+		v->log_json = 1;
+	else
+		return errf(err, errlen, "service %s: parameter "
+		    "tlsproxy_session_log_format: want postfix or json, not "
+		    "\"%s\"", v->name, f);
+	return 0;
+}
+
 /* The PROXY protocol settings (tlsproxy_proxy_*). A service that accepts
  * a header must name the networks it accepts one from. */
 static int
@@ -214,6 +233,8 @@ svc_basics(const struct snapshot *s, size_t i, struct rt_svc *v, char *err,
 	/* The loader type-checked it: yes or no, in any case. */
 	v->session_log = strcasecmp(tlsctx_param(s, i,
 	    "tlsproxy_session_log"), "yes") == 0;
+	if (svc_log_format(s, i, v, err, errlen) < 0)
+		return -1;
 	if (svc_time_ms(s, i, "tlsproxy_handshake_timeout", &v->handshake_ms,
 	    err, errlen) < 0 ||
 	    svc_time_ms(s, i, "tlsproxy_idle_timeout", &v->idle_ms, err,

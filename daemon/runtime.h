@@ -46,6 +46,9 @@ struct rt_svc {
 	int			 loglevel;
 	int			 session_log;	/* tlsproxy_session_log: log
 						 * sessions that succeed */
+	int			 log_json;	/* tlsproxy_session_log_format
+						 * = json: one JSON record per
+						 * session (jsonlog.h) */
 	int64_t			 handshake_ms;	/* tlsproxy_handshake_timeout */
 	int64_t			 idle_ms;	/* tlsproxy_idle_timeout */
 	int64_t			 life_ms;	/* tlsproxy_max_session_time */

@@ -77,6 +77,7 @@ struct sup {
 	unsigned		 generation;	/* the worker's, from READY */
 	unsigned		 restarts;	/* worker restarts */
 	unsigned		 reloads;	/* successful reloads */
+	unsigned		 reload_failures;	/* failed reloads */
 	const char		*last_reload;	/* "none", "ok", "failed" */
 	struct watch		*watch;		/* NULL: tlsproxy_watch_files
 						 * = no */
@@ -194,6 +195,20 @@ send_snapshot(struct sup *s, const struct loader *ld)
 	return rc;
 }
 
+/* Tells the worker the restart and reload counts (its metrics). */
+static void
+send_counters(struct sup *s)
+{
+	char text[128];
+
+	if (s->pid == 0)
+		return;
+	snprintf(text, sizeof(text), "restarts=%u reloads_ok=%u "
+	    "reloads_failed=%u", s->restarts, s->reloads, s->reload_failures);
+	if (ipc_send(s->ipc, IPC_COUNTERS, text, strlen(text), NULL, 0) < 0)
+		log_warn("worker: cannot send the counters");
+}
+
 /* "serving N services (worker PID, generation G)" for STATUS=. */
 static void
 status_line(const struct sup *s, char *buf, size_t len)
@@ -242,6 +257,7 @@ worker_spawn(struct sup *s)
 	}
 	s->generation = 1;
 	log_info("worker %ld started", (long)s->pid);
+	send_counters(s);
 	return 0;
 }
 
@@ -414,6 +430,7 @@ sup_reload_load(struct sup *s, const struct loader_opts *lo)
 		    s->ld->g.syslog_facility);
 		s->reloads++;
 		s->last_reload = "ok";
+		send_counters(s);
 		log_info("reload: done (generation %u)", s->generation);
 		status_line(s, st, sizeof(st));
 		notify_ready(st);
@@ -427,6 +444,8 @@ sup_reload_load(struct sup *s, const struct loader_opts *lo)
 	log_warnx("reload: %d error%s; the running configuration is unchanged",
 	    errors, errors == 1 ? "" : "s");
 	s->last_reload = "failed";
+	s->reload_failures++;
+	send_counters(s);
 	snprintf(st, sizeof(st), "reload failed (%d error%s); still serving "
 	    "generation %u", errors, errors == 1 ? "" : "s", s->generation);
 	notify_ready(st);

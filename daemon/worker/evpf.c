@@ -213,6 +213,7 @@ pf_take_fd(struct esess *e)
 		s->handshake_ms = (int64_t)e->pf->req.handshake_s * 1000;
 		s->wd.idle_ms = ((int64_t)e->pf->req.session_s +
 		    PF_IDLE_EXTRA_S) * 1000;
+		stats_hs_begin(&s->st);
 		wd_arm(&s->wd, s->handshake_ms, WD_HANDSHAKE);
 		e->state = EVS_HANDSHAKE;
 		return EV_NEXT;

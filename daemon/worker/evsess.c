@@ -110,6 +110,7 @@ evs_begin(struct esess *e)
 		if (evs_ssl(e, s->peer_fd, 1, NULL) < 0)
 			return EV_FAIL;
 		e->state = EVS_HANDSHAKE;
+		stats_hs_begin(&s->st);
 		wd_arm(&s->wd, s->handshake_ms, WD_HANDSHAKE);
 	} else {
 		e->state = EVS_CONNECT;
@@ -231,6 +232,7 @@ connected(struct esess *e)
 	if (evs_ssl(e, s->fwd_fd, 0, s->svc->sni) < 0)
 		return EV_FAIL;
 	cache_begin(e);
+	stats_hs_begin(&s->st);
 	wd_arm(&s->wd, s->handshake_ms, WD_HANDSHAKE);
 	e->state = EVS_HANDSHAKE;
 	return EV_NEXT;

@@ -24,6 +24,7 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
+#include "jsonlog.h"
 #include "log.h"
 #include "relay.h"
 #include "runtime.h"
@@ -171,6 +172,7 @@ sess_handshake(struct sess *s, int fd)
 {
 	int rc, want;
 
+	stats_hs_begin(&s->st);
 	wd_arm(&s->wd, s->handshake_ms, WD_HANDSHAKE);
 	while ((rc = sess_handshake_step(s, &want)) == 0) {
 		if (sess_wait(s, fd, want == SSL_ERROR_WANT_READ ? POLLIN :
@@ -192,7 +194,7 @@ sess_established(struct sess *s, int is_server, const char *where)
 	char text[1024];
 
 	stats_hs_ok(&s->st);
-	if (!s->svc->session_log)
+	if (!s->svc->session_log || s->svc->log_json)
 		return;
 	if (is_server)	/* as Postfix: "from ADDR to NAME" */
 		sni = sni_matched(s->ssl);
@@ -289,9 +291,14 @@ sess_log_end(const struct sess *s, const struct relay *r, int failed)
 void
 sess_finish(struct sess *s, const struct relay *r, int failed)
 {
-	stats_sess_end(&s->st, s->ssl, r->from_tls, r->to_tls, failed,
-	    r->end);
-	if (failed || s->svc->session_log)
+	enum stats_end end = stats_sess_end(&s->st, s->ssl, r->from_tls,
+	    r->to_tls, failed, r->end);
+
+	if (!failed && !s->svc->session_log)
+		;	/* only failures are logged */
+	else if (s->svc->log_json)
+		jsonlog_session(s, r, failed, end);
+	else
 		sess_log_end(s, r, failed);
 	SSL_free(s->ssl);
 	if (s->fwd_fd >= 0)

@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -40,6 +41,13 @@ const char *const stats_end_names[STATS_END_N] = {
 	[STATS_END_TLS_ERROR]		= "tls_error",
 	[STATS_END_CONNECT_FAILED]	= "connect_failed",
 };
+
+const uint64_t stats_hs_bucket_us[STATS_HS_BUCKETS] = {
+	5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, 2500000,
+	5000000, 10000000,
+};
+
+static int stats_timing;	/* atomic: stats_timing_enable */
 
 static pthread_mutex_t stats_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct svc_stats *stats_v[STATS_MAX_SERVICES];
@@ -88,6 +96,46 @@ stats_read(const struct svc_stats *st, struct svc_stats *out)
 		out->ends[i] = GET(st->ends[i]);
 	out->bytes_in = GET(st->bytes_in);
 	out->bytes_out = GET(st->bytes_out);
+	for (i = 0; i <= STATS_HS_BUCKETS; i++)
+		out->hs_us[i] = GET(st->hs_us[i]);
+	out->hs_us_sum = GET(st->hs_us_sum);
+}
+
+void
+stats_timing_enable(int on)
+{
+	__atomic_store_n(&stats_timing, on, __ATOMIC_RELAXED);
+}
+
+static int64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void
+stats_hs_begin(struct stats_sess *ss)
+{
+	ss->hs_start_us = GET(stats_timing) ? now_us() : 0;
+}
+
+/* A handshake that passed took this long since stats_hs_begin. */
+static void
+hs_time(struct svc_stats *st, int64_t start_us)
+{
+	int64_t us = now_us() - start_us;
+	size_t k;
+
+	if (us < 0)
+		us = 0;
+	for (k = 0; k < STATS_HS_BUCKETS; k++)
+		if ((uint64_t)us <= stats_hs_bucket_us[k])
+			break;
+	ADD(st->hs_us[k], 1);
+	ADD(st->hs_us_sum, (uint64_t)us);
 }
 
 void
@@ -110,6 +158,7 @@ stats_sess_start(struct stats_sess *ss, struct svc_stats *svc)
 	ss->svc = svc;
 	ss->hs_counted = 0;
 	ss->end = STATS_END_OTHER;
+	ss->hs_start_us = 0;
 	if (svc != NULL) {
 		ADD(svc->active, 1);
 		ADD(svc->sessions, 1);
@@ -119,8 +168,11 @@ stats_sess_start(struct stats_sess *ss, struct svc_stats *svc)
 void
 stats_hs_ok(struct stats_sess *ss)
 {
-	if (ss->svc != NULL && !ss->hs_counted)
+	if (ss->svc != NULL && !ss->hs_counted) {
 		ADD(ss->svc->hs_ok, 1);
+		if (ss->hs_start_us != 0)
+			hs_time(ss->svc, ss->hs_start_us);
+	}
 	ss->hs_counted = 1;
 }
 
@@ -204,7 +256,7 @@ stats_end_of_wd(enum wd_kind kind)
 	}
 }
 
-void
+enum stats_end
 stats_sess_end(struct stats_sess *ss, SSL *ssl, uint64_t bytes_in,
     uint64_t bytes_out, int failed, enum stats_end fallback)
 {
@@ -212,11 +264,12 @@ stats_sess_end(struct stats_sess *ss, SSL *ssl, uint64_t bytes_in,
 	    ss->end != STATS_END_OTHER ? ss->end : fallback;
 
 	if (ss->svc == NULL)
-		return;
+		return end;
 	if (!ss->hs_counted && ssl != NULL && SSL_is_init_finished(ssl))
 		stats_hs_fail(ss, STATS_HS_CERT);
 	ADD(ss->svc->ends[end], 1);
 	ADD(ss->svc->bytes_in, bytes_in);
 	ADD(ss->svc->bytes_out, bytes_out);
 	SUB(ss->svc->active, 1);
+	return end;
 }

@@ -59,6 +59,18 @@ extern const char *const stats_end_names[STATS_END_N];
 /* The ending a watchdog deadline means. */
 enum stats_end stats_end_of_wd(enum wd_kind kind);
 
+/* The handshake duration histogram (tlsward_handshake_duration_seconds
+ * of the metrics): upper bounds of its buckets in microseconds, 5 ms to
+ * 10 s; a last bucket, +Inf, counts the rest. Recorded only while
+ * stats_timing_enable has been called (a metrics endpoint exists): no
+ * clock read per handshake otherwise. */
+#define STATS_HS_BUCKETS	11
+extern const uint64_t stats_hs_bucket_us[STATS_HS_BUCKETS];
+
+/* Turns the handshake timing on or off (the control thread, when a
+ * configuration with or without a metrics endpoint is applied). */
+void	stats_timing_enable(int on);
+
 /* One service's counters (updated atomically; read with stats_read). */
 struct svc_stats {
 	char		name[72];
@@ -71,6 +83,10 @@ struct svc_stats {
 	uint64_t	ends[STATS_END_N];	/* sessions ended, by how */
 	uint64_t	bytes_in;	/* plaintext received over TLS */
 	uint64_t	bytes_out;	/* plaintext sent over TLS */
+	uint64_t	hs_us[STATS_HS_BUCKETS + 1];	/* handshakes that
+					 * passed, by duration bucket (not
+					 * cumulative; the last is +Inf) */
+	uint64_t	hs_us_sum;	/* their durations, microseconds */
 } __attribute__((aligned(64)));
 
 /* The block of service name, created on first use (control thread;
@@ -91,9 +107,13 @@ struct stats_sess {
 	struct svc_stats	*svc;	/* NULL: count nothing */
 	int			 hs_counted;
 	enum stats_end		 end;	/* the first failure recorded */
+	int64_t			 hs_start_us;	/* stats_hs_begin, or 0 */
 };
 
 void	stats_sess_start(struct stats_sess *ss, struct svc_stats *svc);
+/* The TLS handshake starts now (its duration is measured while timing
+ * is on). */
+void	stats_hs_begin(struct stats_sess *ss);
 void	stats_hs_ok(struct stats_sess *ss);
 void	stats_hs_fail(struct stats_sess *ss, enum stats_hs why);
 
@@ -108,8 +128,10 @@ enum stats_hs stats_hs_reason(int ssl_error);
 /* Ends the session: a handshake that completed but was never counted
  * was refused by the security level (a certificate reason); adds bytes,
  * counts the ending (STATS_END_CLOSED unless failed: then the reason
- * recorded, else fallback), drops the active count. */
-void	stats_sess_end(struct stats_sess *ss, SSL *ssl, uint64_t bytes_in,
-	    uint64_t bytes_out, int failed, enum stats_end fallback);
+ * recorded, else fallback), drops the active count. Returns the
+ * ending. */
+enum stats_end stats_sess_end(struct stats_sess *ss, SSL *ssl,
+	    uint64_t bytes_in, uint64_t bytes_out, int failed,
+	    enum stats_end fallback);
 
 #endif

@@ -229,6 +229,30 @@ report_certs(struct buf *b, const struct st_svc *sv, time_t now)
 	}
 }
 
+const char *
+status_service_name(size_t i)
+{
+	return i < S.n ? S.v[i].name : NULL;
+}
+
+void
+status_each_cert(void (*fn)(const struct status_cert *, void *), void *arg)
+{
+	struct status_cert c;
+	size_t i, k;
+
+	for (i = 0; i < S.n; i++) {
+		for (k = 0; k < S.v[i].ncerts; k++) {
+			c.service = S.v[i].name;
+			c.subject = S.v[i].certs[k].subject;
+			c.algorithm = S.v[i].certs[k].algorithm;
+			c.bits = S.v[i].certs[k].bits;
+			c.not_after = S.v[i].certs[k].not_after;
+			fn(&c, arg);
+		}
+	}
+}
+
 void
 status_report(struct buf *b)
 {

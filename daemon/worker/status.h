@@ -14,6 +14,8 @@
 #ifndef TLSWARD_STATUS_H
 #define TLSWARD_STATUS_H
 
+#include <time.h>
+
 #include "runtime.h"
 #include "snapshot.h"
 #include "util.h"
@@ -26,6 +28,19 @@ void	status_collect(struct rt *rt, const struct snapshot *s);
 
 /* Appends the worker's records to b. */
 void	status_report(struct buf *b);
+
+/* For the metrics (metrics.c), same thread: the services of the current
+ * generation (NULL past the last) and their certificates in use. */
+const char *status_service_name(size_t i);
+struct status_cert {
+	const char	*service;
+	const char	*subject;	/* RFC 2253 */
+	const char	*algorithm;
+	int		 bits;
+	time_t		 not_after;
+};
+void	status_each_cert(void (*fn)(const struct status_cert *, void *),
+	    void *arg);
 
 /* Appends " name=value" to b, value encoded as above. */
 void	status_field(struct buf *b, const char *name, const char *value);

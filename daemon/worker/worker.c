@@ -14,6 +14,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,11 +32,14 @@
 #include "ipc.h"
 #include "log.h"
 #include "lset.h"
+#include "metrics.h"
+#include "mhttp.h"
 #include "pool.h"
 #include "runtime.h"
 #include "sandbox.h"
 #include "session.h"
 #include "snapshot.h"
+#include "stats.h"
 #include "status.h"
 #include "tkring.h"
 #include "util.h"
@@ -93,6 +97,35 @@ sbx_opts_get(const struct snapshot *s, struct sbx_opts *o, char *err,
 	return 0;
 }
 
+/* The metrics listener's index among m's descriptors, or -1. */
+static long
+metrics_idx(const struct snapshot *s, const struct ipc_msg *m)
+{
+	const char *v = snap_get(s, "global.metrics.listen_fd", NULL);
+	long i;
+
+	if (v == NULL)
+		return -1;
+	i = atol(v);
+	return i >= 0 && (size_t)i < m->nfds ? i : -1;
+}
+
+/* Gives the metrics listener (descriptor idx of m, or none) to the
+ * endpoint, which the control loop serves; the listener set gets -1 in
+ * its place. Handshakes are timed only while there is an endpoint. */
+static void
+metrics_take(struct ipc_msg *m, long idx)
+{
+	int fd = -1;
+
+	if (idx >= 0) {
+		fd = m->fds[idx];
+		m->fds[idx] = -1;
+	}
+	mhttp_listen(fd);
+	stats_timing_enable(fd >= 0);
+}
+
 /* Reports a refusal to the supervisor and logs it. */
 static int
 reject(int ipc, const char *why)
@@ -115,6 +148,7 @@ worker_setup(int ipc, struct ipc_msg *m, char *err, size_t errlen)
 	if (m->type != IPC_SNAPSHOT || snap_decode(&snap, m->data, m->len) < 0)
 		return errf(err, errlen, "bad first message from the supervisor");
 	explicit_bzero(m->data, m->len);
+	metrics_take(m, metrics_idx(&snap, m));
 	if (sbx_opts_get(&snap, &so, err, errlen) < 0 ||
 	    (rt = rt_build(&snap, err, errlen)) == NULL) {
 		snap_fini(&snap);
@@ -173,11 +207,13 @@ worker_reload(int ipc, struct ipc_msg *m)
 	struct rt *rt;
 	char err[1024], gen[32];
 	size_t n;
+	long midx;
 
 	if (snap_decode(&snap, m->data, m->len) < 0) {
 		reject(ipc, "reload: malformed snapshot");
 		return;
 	}
+	midx = metrics_idx(&snap, m);
 	rt = rt_build(&snap, err, sizeof(err));
 	if (rt != NULL && tkring_load(&snap, err, sizeof(err)) < 0) {
 		rt_unref(rt);
@@ -191,6 +227,7 @@ worker_reload(int ipc, struct ipc_msg *m)
 		return;
 	}
 	pool_limits(rt->min_threads, rt->max_threads, rt->queue_limit);
+	metrics_take(m, midx);
 	rt_install(rt);
 	n = m->nfds;
 	m->nfds = 0;
@@ -245,6 +282,33 @@ worker_test_syscall(void)
 }
 #endif
 
+/* Serves the metrics endpoint until the supervisor's socket is
+ * readable: 1, or -1 on a poll error. */
+static int
+control_wait(int ipc)
+{
+	struct pollfd pf[MHTTP_MAX_CONNS + 2];
+	size_t n;
+	int rc;
+
+	for (;;) {
+		pf[0].fd = ipc;
+		pf[0].events = POLLIN;
+		n = mhttp_pollfds(pf + 1);
+		if ((rc = poll(pf, n + 1, mhttp_timeout_ms())) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_warn("worker: poll");
+			return -1;
+		}
+		if (rc == 0)
+			n = 0;		/* deadlines only */
+		mhttp_events(pf + 1, n);
+		if (rc > 0 && pf[0].revents != 0)
+			return 1;
+	}
+}
+
 int
 worker_main(int ipc, int logfd)
 {
@@ -271,13 +335,15 @@ worker_main(int ipc, int logfd)
 	if (rc < 0)
 		return reject(ipc, err);
 	(void)ipc_send(ipc, IPC_READY, NULL, 0, NULL, 0);
-	while ((rc = ipc_recv(ipc, &m)) == 1) {
+	while ((rc = control_wait(ipc)) == 1 && (rc = ipc_recv(ipc, &m)) == 1) {
 		if (m.type == IPC_SNAPSHOT)
 			worker_reload(ipc, &m);
 		else if (m.type == IPC_DRAIN)
 			worker_drain(&m);
 		else if (m.type == IPC_STATUS)
 			worker_status(ipc);
+		else if (m.type == IPC_COUNTERS && m.data != NULL)
+			metrics_sup_counters((const char *)m.data, m.len);
 #ifdef TLSWARD_TEST_HOOKS
 		else if (m.type == IPC_TEST_SYSCALL)
 			worker_test_syscall();

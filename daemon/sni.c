@@ -139,6 +139,7 @@ peer_text(SSL *ssl, char *buf, size_t len)
 	int fd = SSL_get_fd(ssl);
 
 	snprintf(buf, len, "unknown");
+	memset(&ss, 0, sizeof(ss));
 	if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &sl) != 0)
 		return;
 	if (ss.ss_family == AF_INET && inet_ntop(AF_INET,

@@ -47,4 +47,11 @@ for f in etc/services.cf etc/container/services.cf doc/tlsward.cf.5 \
 	is "$bad" "" "$f: no server-role example forwards to a trusting SMTP port"
 done
 like "$(cat "$MAN5")" 'open relay' "tlsward.cf(5) says why not"
+
+# No control character but tab in the pages and the README (a "\f" that
+# a script wrote as a form feed renders as garbage).
+for f in "$TOP_SRCDIR"/doc/*.[1-8] "$TOP_SRCDIR/README" "$TOP_SRCDIR/NEWS"; do
+	bad=$(LC_ALL=C grep -c "$(printf '[\001-\010\013-\037]')" "$f")
+	is "$bad" "0" "$(basename "$f"): no control characters"
+done
 tap_done

@@ -154,7 +154,7 @@ ticket_encrypt(unsigned char *name, unsigned char *iv,
 
 /* A ticket presented: its key by name, if the ring still has it. 1 (use
  * it), 2 (use it, and issue a new ticket under the newest key), 0 (a
- * full handshake), -1. */
+ * full handshake), -1. ticket_cb renews every TLS 1.3 ticket. */
 static int
 ticket_decrypt(const unsigned char *name, unsigned char *iv,
     EVP_CIPHER_CTX *cctx, EVP_MAC_CTX *hctx)
@@ -180,11 +180,17 @@ static int
 ticket_cb(SSL *ssl, unsigned char name[16], unsigned char *iv,
     EVP_CIPHER_CTX *cctx, EVP_MAC_CTX *hctx, int enc)
 {
-	(void)ssl;
+	int rc;
+
 	if (ring.aes == NULL)	/* no ring loaded: no ticket, no resumption */
 		return 0;
-	return enc ? ticket_encrypt(name, iv, cctx, hctx) :
-	    ticket_decrypt(name, iv, cctx, hctx);
+	if (enc)
+		return ticket_encrypt(name, iv, cctx, hctx);
+	rc = ticket_decrypt(name, iv, cctx, hctx);
+	/* TLS 1.3: a resumed session gets a fresh ticket, as with
+	 * OpenSSL's own keys (and Postfix); OpenSSL sends none after a
+	 * plain 1 (RFC 8446 C.4 advises tickets used once). */
+	return rc == 1 && SSL_version(ssl) == TLS1_3_VERSION ? 2 : rc;
 }
 
 void

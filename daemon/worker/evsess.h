@@ -11,10 +11,12 @@
  *
  * Semantics are those of the blocking sessions they replace: server role
  * = TLS handshake with the peer, level check, "established" line, then
- * connect to the forward target (each resolved address in turn), then
- * relay; client role = connect, handshake with SNI, verification, relay.
- * Connect and handshake each get tlsproxy_handshake_timeout; the relay
- * the idle and lifetime limits. A failure logs its reason, and after a
+ * connect to the forward target (each target that is not marked down, in
+ * order, each of its addresses in turn), then relay; client role =
+ * connect, handshake with SNI, verification, relay. Connect and
+ * handshake each get tlsproxy_handshake_timeout, and one connect attempt
+ * tlsproxy_forward_connect_timeout within it; the relay the idle and
+ * lifetime limits. A failure logs its reason, and after a
  * TLS error the relay first delivers what was already decrypted.
  */
 #ifndef TLSWARD_EVSESS_H
@@ -32,6 +34,7 @@ struct svc_stats;
 struct evpf;
 struct evpp;
 struct srclim_ent;
+struct fwd_addrs;
 
 /* What an epoll event's data.ptr points at: the first member of a
  * loop's wake-up handle, a listener handle, or a session's hpeer/hfwd. */
@@ -61,7 +64,13 @@ struct esess {
 	struct relay	 r;
 	enum evs_state	 state;
 	int		 epfd;		/* the loop's epoll instance */
-	size_t		 fwd_next;	/* next forward address to try */
+	uint32_t	 fwd_try;	/* forward targets still to try
+					 * (bit J: svc->fwdt[J]) */
+	size_t		 fwd_t;		/* the target being tried */
+	struct fwd_addrs *fwd_fa;	/* its addresses (reference owned),
+					 * or NULL between targets */
+	size_t		 fwd_a;		/* next address in fwd_fa */
+	int64_t		 connect_end_ms; /* the whole connect phase */
 	int		 connecting;	/* fwd_fd: connect in progress */
 	struct rt	*rt;		/* generation (reference owned) */
 	int64_t		 due;		/* timer key (evloop.c), <= the

@@ -248,13 +248,15 @@ connect_next(struct esess *e)
 		}
 		snprintf(s->why, sizeof(s->why), "connect to %s: %s",
 		    s->svc->fwdt[e->fwd_t].text, strerror(errno));
+		e->fwd_timedout = 0;
 		close(fd);		/* also leaves the epoll set */
 		s->fwd_fd = -1;
 	}
 	if (s->why[0] == '\0')
 		snprintf(s->why, sizeof(s->why), "connect to %s: no address",
 		    s->svc->fwd_text);
-	stats_end_set(&s->st, STATS_END_CONNECT_FAILED);
+	stats_end_set(&s->st, e->fwd_timedout ? STATS_END_CONNECT_TIMEOUT :
+	    STATS_END_CONNECT_FAILED);
 	return EV_FAIL;
 }
 
@@ -324,6 +326,7 @@ step_connect(struct esess *e, int from_fwd, uint32_t events)
 		return connected(e);
 	snprintf(s->why, sizeof(s->why), "connect to %s: %s",
 	    s->svc->fwdt[e->fwd_t].text, strerror(err != 0 ? err : errno));
+	e->fwd_timedout = 0;
 	close(s->fwd_fd);
 	s->fwd_fd = -1;
 	e->connecting = 0;
@@ -624,12 +627,12 @@ attempt_expired(struct esess *e)
 	close(s->fwd_fd);	/* also leaves the epoll set */
 	s->fwd_fd = -1;
 	e->connecting = 0;
+	e->fwd_timedout = 1;
 	if (!over)
 		return evs_drive(e, 0, 0);	/* the next address */
 	if (e->fwd_fa != NULL)
 		target_failed(e);
 	sess_timeout(s, WD_CONNECT);
-	stats_end_set(&s->st, STATS_END_CONNECT_FAILED);
 	return evs_end(e, 1);
 }
 

@@ -71,6 +71,7 @@ struct esess {
 					 * or NULL between targets */
 	size_t		 fwd_a;		/* next address in fwd_fa */
 	int64_t		 connect_end_ms; /* the whole connect phase */
+	int		 fwd_timedout;	/* the last attempt timed out */
 	int		 connecting;	/* fwd_fd: connect in progress */
 	struct rt	*rt;		/* generation (reference owned) */
 	int64_t		 due;		/* timer key (evloop.c), <= the

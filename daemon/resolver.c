@@ -44,6 +44,7 @@ struct resolver {
 	size_t			 nents;
 	int64_t			 interval_ms;
 	unsigned		 serial;	/* bumped by resolver_set */
+	int			 busy;		/* a getaddrinfo is running */
 	struct resolver_update	*q;		/* for the loop */
 	size_t			 nq;
 	int			 pipe[2];	/* [0] readable: q not empty */
@@ -130,6 +131,30 @@ next_due(const struct resolver *r, const struct resolver_ent *ent,
 	return now + (ent->naddr == 0 && retry > 0 ? retry : r->interval_ms);
 }
 
+static int
+addr_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct sockaddr_storage));
+}
+
+/* 1 if ss[0..n) holds the same addresses as ent, in any order: a DNS
+ * server that rotates its answers is no change (the worker keeps the
+ * order it has, and gets no message every interval). */
+static int
+same_set(const struct resolver_ent *ent, const struct sockaddr_storage *ss,
+    size_t n)
+{
+	struct sockaddr_storage a[RESOLVER_MAX_ADDRS], b[RESOLVER_MAX_ADDRS];
+
+	if (n != ent->naddr)
+		return 0;
+	memcpy(a, ss, n * sizeof(a[0]));
+	memcpy(b, ent->addr, n * sizeof(b[0]));
+	qsort(a, n, sizeof(a[0]), addr_cmp);
+	qsort(b, n, sizeof(b[0]), addr_cmp);
+	return memcmp(a, b, n * sizeof(a[0])) == 0;
+}
+
 /* The result of a look-up of ent (locked): logged and queued when it
  * changed. */
 static void
@@ -150,7 +175,7 @@ apply_result(struct resolver *r, struct resolver_ent *ent, int rc,
 		log_info("service %s: forward %s: resolves again (%zu "
 		    "address%s)", ent->svc, ent->text, n, n == 1 ? "" : "es");
 	ent->failing = 0;
-	if (n == ent->naddr && memcmp(ss, ent->addr, n * sizeof(*ss)) == 0)
+	if (same_set(ent, ss, n))
 		return;
 	if (ent->naddr > 0)
 		log_info("service %s: forward %s: new addresses (%zu)",
@@ -178,12 +203,14 @@ lookup_due(struct resolver *r, int64_t now)
 		return 0;
 	host = xstrdup(r->ents[i].host);
 	port = xstrdup(r->ents[i].port);
-	pthread_mutex_unlock(&r->lock);
 	r->ents[i].last_ms = now;
+	r->busy = 1;
+	pthread_mutex_unlock(&r->lock);
 	rc = resolver_lookup(host, port, ss, &n, NULL, why, sizeof(why));
 	free(host);
 	free(port);
 	pthread_mutex_lock(&r->lock);
+	r->busy = 0;
 	if (r->serial != serial || r->stop)
 		return 1;	/* the table was replaced meanwhile */
 	apply_result(r, &r->ents[i], rc, ss, n, why);
@@ -207,7 +234,7 @@ sleep_until_due(struct resolver *r, int64_t now)
 		return;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	t -= now;
+	t = t > now ? t - now : 0;
 	ts.tv_sec += t / 1000;
 	ts.tv_nsec += (t % 1000) * 1000000;
 	if (ts.tv_nsec >= 1000000000) {
@@ -266,8 +293,14 @@ resolver_free(struct resolver *r)
 	pthread_mutex_lock(&r->lock);
 	r->stop = 1;
 	pthread_cond_signal(&r->cond);
+	if (r->busy) {
+		/* A getaddrinfo may take as long as the resolver's timeouts:
+		 * the daemon is stopping and does not wait for it; the
+		 * thread finds stop set and the process ends first. */
+		pthread_mutex_unlock(&r->lock);
+		return;
+	}
 	pthread_mutex_unlock(&r->lock);
-	/* A getaddrinfo in progress ends within the resolver's timeouts. */
 	pthread_join(r->thread, NULL);
 	ents_free(r->ents, r->nents);
 	resolver_updates_free(r->q, r->nq);

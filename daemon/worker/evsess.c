@@ -129,6 +129,16 @@ evs_free(struct esess *e)
 	free(e);
 }
 
+const char *
+evs_target_text(const struct esess *e)
+{
+	const struct rt_svc *svc = e->s.svc;
+
+	if (e->fwd_t < svc->nfwdt)
+		return svc->fwdt[e->fwd_t].text;
+	return svc->fwd_text;
+}
+
 /* The targets to try: those not marked down (or due for a retry), in
  * order; if every one is down, all of them in order all the same. */
 static uint32_t
@@ -367,7 +377,7 @@ step_handshake(struct esess *e)
 	}
 	wd_disarm(&s->wd);
 	sess_established(s, is_server, is_server ? s->peer :
-	    s->svc->fwd_text);
+	    evs_target_text(e));
 	/* What the handshake left collected: a TLS 1.3 server's session
 	 * tickets, which wait for the first data (EVS_TICKET_MS at most);
 	 * else a Finished the peer waits for (ours as a client, a TLS 1.2

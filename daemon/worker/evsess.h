@@ -159,6 +159,11 @@ void		 evs_free(struct esess *e);
 #define EV_FAIL		(-1)	/* over, s.why set */
 #define EV_DONE		2	/* over, normally */
 
+/* The forward target the session connects or connected to (the first
+ * before it tried one), as written in services.cf; the forward column
+ * for a service without targets. */
+const char	*evs_target_text(const struct esess *e);
+
 /* Registers fd (peer_fd or fwd_fd, handle h) with the loop's epoll set. */
 int	evs_register(struct esess *e, int fd, struct evh *h);
 

@@ -576,7 +576,8 @@ fwd_target(struct lctx *lc, size_t i, size_t j, const struct service *svc,
 			return;
 		}
 		sun->sun_family = AF_UNIX;
-		memcpy(sun->sun_path, t->path, strlen(t->path) + 1); /* checked */
+		/* the length is checked above */
+		memcpy(sun->sun_path, t->path, strlen(t->path) + 1);
 		n = 1;
 	} else if (t->kind == SVC_ADDR_INET) {
 		fwd_lookup(lc, svc, t, ss, &n);

@@ -9,7 +9,10 @@
 # followed within tlsproxy_forward_resolve_interval, without a reload;
 # of two targets, a dead first one is marked down and skipped, and used
 # again after its backoff once it is back; a first target that never
-# answers a connect is left after tlsproxy_forward_connect_timeout.
+# answers a connect is left after tlsproxy_forward_connect_timeout; a
+# failed connect makes the daemon look the name up at once, and a
+# restarted worker gets the latest addresses; a client role with two
+# targets.
 . "$TOP_SRCDIR/t/lib.sh"
 . "$TOP_SRCDIR/t/lib-daemon.sh"
 tap_setup
@@ -191,8 +194,25 @@ unlike "$(cat "$DLOG")" 'AddressSanitizer|LeakSanitizer|runtime error' \
 sed -i 's/^tlsproxy_forward_resolve_interval = .*/tlsproxy_forward_resolve_interval = 1h/' \
     "$CONF/main.cf"
 hosts "127.0.0.1 dyn.tlsward.test"
-services "dyn 127.0.0.1:0 server dyn.tlsward.test:$APORT"
+# and a client role with two targets: SNI is the first target's host
+key=$(ls "$CONF"/key-*.pem) cert=$(ls "$CONF"/cert-*.pem)
+sport=$(free_port)
+dead=$(free_port)
+sleep 30 | openssl s_server -quiet -accept "127.0.0.1:$sport" -naccept 1 -key "$key" \
+    -cert "$cert" -key2 "$key" -cert2 "$cert" -servername_fatal \
+    -servername localhost \
+    > "$T/s_server.out" 2>&1 &
+tap_pid $!
+services "dyn 127.0.0.1:0 server dyn.tlsward.test:$APORT" \
+    "cl 127.0.0.1:0 client localhost:$dead,localhost:$sport -o tlsproxy_client_security_level=encrypt"
 daemon_start || { daemon_log; tap_done; exit 1; }
+printf 'to s_server\n' | plain_client "$(port_of cl)" >/dev/null
+wait_file "$T/s_server.out" 'to s_server' 5
+ok $? "client role, first target dead: the plaintext reaches s_server over TLS (SNI localhost)"
+like "$(cat "$DLOG")" "service=cl: .*TLS connection established to localhost:$sport:" \
+    "... the established line names the target it reached"
+like "$(cat "$DLOG")" "service cl: forward target localhost:$dead down: connect to localhost:$dead: Connection refused" \
+    "... and the dead one is logged down"
 is "$(get dyn)" "A" "dyn.tlsward.test is 127.0.0.1: backend A"
 hosts "127.0.0.2 dyn.tlsward.test"
 kill "$APID"; wait "$APID" 2>/dev/null

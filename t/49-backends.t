@@ -158,6 +158,15 @@ tdown=$(date +%s%N)
 is "$(get pair)" "C" "the first one is gone: the second one serves"
 like "$(cat "$DLOG")" "warning: service pair: forward target 127\\.0\\.0\\.1:$APORT down: connect to 127\\.0\\.0\\.1:$APORT: Connection refused; skipped for 10 s" \
     "... and the first is logged down, with the reason and the pause"
+out=$(tw status)
+like "$out" "forward:     127\\.0\\.0\\.1:$APORT down \\(tried again in [0-9]+ s\\), 1 address" \
+    "tlsward status shows the first target down"
+like "$out" "forward:     127\\.0\\.0\\.1:$CPORT up, 1 address" "... and the second one up"
+is "$(tw status --json | python3 -c 'import json, sys
+d = json.load(sys.stdin)
+s = [v for v in d["services"] if v["name"] == "pair"][0]
+print(" ".join("%s=%s/%s" % (f["target"].split(":")[1] == sys.argv[1] and "first" or "second", f["state"], f["addresses"]) for f in s["forward"]))' "$APORT")" \
+    "first=down/1 second=up/1" "... and in --json"
 is "$(get pair)$(get pair)" "CC" "while it is down, sessions go to the second one"
 is "$(grep -c "forward target 127\\.0\\.0\\.1:$APORT .*down" "$DLOG")" 1 \
     "... and the first one is not tried again during its pause"

@@ -151,6 +151,28 @@ text_duration(unsigned long long s)
 		printf("%llus", s);
 }
 
+/* A service's forward targets: up, or down and when it is tried again;
+ * how many addresses each has. */
+static void
+text_forward(const struct recs *rs, const char *name)
+{
+	const struct rec *c;
+	size_t i;
+
+	for (i = 0; i < rs->n; i++) {
+		c = &rs->v[i];
+		if (strcmp(c->type, "forward") != 0 ||
+		    strcmp(get(c, "service"), name) != 0)
+			continue;
+		printf("  forward:     %s %s", get(c, "target"),
+		    get(c, "state"));
+		if (strcmp(get(c, "state"), "down") == 0)
+			printf(" (tried again in %llu s)", num(c, "retry_in_s"));
+		printf(", %llu address%s\n", num(c, "addresses"),
+		    num(c, "addresses") == 1 ? "" : "es");
+	}
+}
+
 static void
 text_service(const struct recs *rs, const struct rec *sv)
 {
@@ -195,6 +217,7 @@ text_service(const struct recs *rs, const struct rec *sv)
 		    left < 0 ? -left : left, left == 1 || left == -1 ? "" : "s",
 		    left < 0 ? "ago: EXPIRED" : "left");
 	}
+	text_forward(rs, name);
 }
 
 static void
@@ -351,6 +374,18 @@ json_service(const struct recs *rs, const struct rec *sv)
 		const struct rec *c = &rs->v[i];
 
 		if (strcmp(c->type, "cert") != 0 ||
+		    strcmp(get(c, "service"), get(sv, "name")) != 0)
+			continue;
+		printf("%s{", certs++ ? ", " : "");
+		nth = 0;
+		json_fields(c, service_field, &nth);
+		printf("}");
+	}
+	printf("], \"forward\": [");
+	for (i = 0, certs = 0; i < rs->n; i++) {
+		const struct rec *c = &rs->v[i];
+
+		if (strcmp(c->type, "forward") != 0 ||
 		    strcmp(get(c, "service"), get(sv, "name")) != 0)
 			continue;
 		printf("%s{", certs++ ? ", " : "");

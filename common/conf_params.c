@@ -210,6 +210,10 @@ static const struct conf_param conf_params[] = {
 	{ "tlsproxy_enforce_tls", "$smtpd_enforce_tls", CONF_T_BOOL },
 	/* tlswardd */
 	{ "tlsproxy_event_threads", "0", CONF_T_INT },
+	/* tlswardd: one connect attempt to one forward address */
+	{ "tlsproxy_forward_connect_timeout", "5s", CONF_T_TIME },
+	/* tlswardd: how often forward host names are looked up again */
+	{ "tlsproxy_forward_resolve_interval", "60s", CONF_T_TIME },
 	/* tlswardd */
 	{ "tlsproxy_handshake_timeout", "10s", CONF_T_TIME },
 	/* tlswardd: a session's silence (not Postfix's watchdog) */

@@ -129,6 +129,67 @@ svc_addr_fini(struct svc_addr *a)
 	addr_fini(a);
 }
 
+/* A deep copy of a, with text as its text. */
+static void
+addr_copy(struct svc_addr *to, const struct svc_addr *a, const char *text)
+{
+	memset(to, 0, sizeof(*to));
+	to->kind = a->kind;
+	to->host = a->host != NULL ? xstrdup(a->host) : NULL;
+	to->port = a->port != NULL ? xstrdup(a->port) : NULL;
+	to->path = a->path != NULL ? xstrdup(a->path) : NULL;
+	to->text = xstrdup(text);
+}
+
+/* One target of a forward list into svc->fwds. */
+static int
+forward_add(const char *item, const char *dir, struct service *svc,
+    char *err, size_t errlen)
+{
+	if (svc->nfwds == SVC_FORWARD_MAX)
+		return errf(err, errlen, "at most %d forward targets",
+		    SVC_FORWARD_MAX);
+	svc->fwds = xreallocarray(svc->fwds, svc->nfwds + 1,
+	    sizeof(*svc->fwds));
+	memset(&svc->fwds[svc->nfwds], 0, sizeof(*svc->fwds));
+	return addr_parse(item, dir, 0, &svc->fwds[svc->nfwds++], err, errlen);
+}
+
+/* The forward column: "-", one target, or a comma-separated list of
+ * targets. The first target also fills svc->forward, with the whole
+ * column as its text. */
+static int
+forward_parse(const char *s, const char *dir, struct service *svc,
+    char *err, size_t errlen)
+{
+	char *copy, *item, *save = NULL;
+	int rc = 0;
+
+	if (strchr(s, ',') == NULL) {
+		if (addr_parse(s, dir, 0, &svc->forward, err, errlen) < 0)
+			return -1;
+		if (svc->forward.kind != SVC_ADDR_NONE)
+			return forward_add(s, dir, svc, err, errlen);
+		return 0;
+	}
+	if (s[0] == ',' || s[strlen(s) - 1] == ',' || strstr(s, ",,") != NULL)
+		return errf(err, errlen, "bad forward list \"%s\": an empty "
+		    "target", s);
+	copy = xstrdup(s);
+	for (item = strtok_r(copy, ",", &save); item != NULL && rc == 0;
+	    item = strtok_r(NULL, ",", &save)) {
+		if (strcmp(item, "-") == 0)
+			rc = errf(err, errlen, "bad forward list \"%s\": "
+			    "\"-\" stands alone", s);
+		else
+			rc = forward_add(item, dir, svc, err, errlen);
+	}
+	free(copy);
+	if (rc == 0)
+		addr_copy(&svc->forward, &svc->fwds[0], s);
+	return rc;
+}
+
 static int
 role_parse(const char *s, enum svc_role *rolep)
 {
@@ -177,6 +238,9 @@ service_fini(struct service *svc)
 	free(svc->name);
 	addr_fini(&svc->listen);
 	addr_fini(&svc->forward);
+	for (i = 0; i < svc->nfwds; i++)
+		addr_fini(&svc->fwds[i]);
+	free(svc->fwds);
 	for (i = 0; i < svc->nopts; i++) {
 		free(svc->opts[i].name);
 		free(svc->opts[i].value);
@@ -262,7 +326,7 @@ service_parse(char *line, const char *dir, struct service *svc, char *err,
 		return errf(err, errlen, "unknown role \"%s\" (want server, "
 		    "client or control)", words[2]);
 	if (addr_parse(words[1], dir, 1, &svc->listen, err, errlen) < 0 ||
-	    addr_parse(words[3], dir, 0, &svc->forward, err, errlen) < 0 ||
+	    forward_parse(words[3], dir, svc, err, errlen) < 0 ||
 	    opts_parse(words + 4, n - 4, svc, err, errlen) < 0)
 		return -1;
 	return service_check(svc, err, errlen);

@@ -15,7 +15,8 @@
  * server or client entry that only defines parameters, selected by
  * "profile=NAME" in a hand-off request; its forward is "-" too).
  * forward: HOST:PORT, [IPV6]:PORT, unix:PATH, or "-" (control services
- * and profiles).
+ * and profiles); or several of the first three separated by commas
+ * (no spaces), at most SVC_FORWARD_MAX, tried in that order.
  *
  * Runs in: the privileged supervisor and the CLI (check).
  */
@@ -29,6 +30,7 @@
 #define SERVICES_FILE		"services.cf"
 #define SERVICES_MAX		256	/* entries per file */
 #define SERVICES_NAME_MAX	64
+#define SVC_FORWARD_MAX		8	/* forward targets per service */
 
 enum svc_role {
 	SVC_SERVER,		/* TLS from peers, plaintext to forward */
@@ -70,7 +72,11 @@ struct service {
 	int		 line;		/* in services.cf */
 	enum svc_role	 role;
 	struct svc_addr	 listen;
-	struct svc_addr	 forward;
+	struct svc_addr	 forward;	/* the first target (text: the
+					 * whole column) */
+	struct svc_addr	*fwds;		/* every target, in order (text:
+					 * its own); nfwds 0 for "-" */
+	size_t		 nfwds;
 	struct svc_opt	*opts;		/* -o overrides, in order */
 	size_t		 nopts;
 };

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #define IPC_MAX_FDS	253		/* SCM_MAX_FD on Linux */
 #define IPC_MAX_LEN	(64u << 20)	/* a snapshot with CA bundles */
@@ -32,6 +33,22 @@ enum ipc_type {
 				 * the metrics: "restarts=N reloads_ok=N
 				 * reloads_failed=N"; after a worker start
 				 * and after every reload; no answer */
+	IPC_FORWARD,		/* s->w: a forward target's new addresses
+				 * (struct ipc_forward), without a reload */
+};
+
+/* IPC_FORWARD's payload: the addresses of target tgt_idx of service
+ * svc_idx. The worker applies it to the generation it serves if that
+ * service and target are still named svc and text there (a reload in
+ * between looked the name up itself). */
+#define IPC_FWD_MAX_ADDRS	16
+struct ipc_forward {
+	uint32_t		 svc_idx;
+	uint32_t		 tgt_idx;
+	uint32_t		 naddr;		/* 0: the name does not resolve */
+	char			 svc[72];	/* NUL-terminated */
+	char			 text[320];	/* HOST:PORT, NUL-terminated */
+	struct sockaddr_storage	 addr[IPC_FWD_MAX_ADDRS];
 };
 
 struct ipc_msg {

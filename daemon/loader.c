@@ -36,6 +36,7 @@
 #include "log.h"
 #include "pem.h"
 #include "pftable.h"
+#include "resolver.h"
 #include "services.h"
 #include "systemd.h"
 #include "tkfile.h"
@@ -523,51 +524,91 @@ svc_ocsp(struct lctx *lc, const struct conf *cf, size_t i,
 	free(b);
 }
 
-/* Resolves the forward target into sockaddr_storage records. Resolution
+/* A host name that may resolve later: syntactically a name, not an
+ * address literal. */
+static int
+host_may_resolve(const char *host)
+{
+	struct in6_addr a6;
+
+	return hostname_valid(host, NULL, 0) && inet_pton(AF_INET6, host,
+	    &a6) != 1;
+}
+
+/* Looks target t up into ss[0..*np). A valid host name that does not
+ * resolve (yet) is a warning: the service refuses connections until the
+ * supervisor's resolver finds it (resolver.h). */
+static void
+fwd_lookup(struct lctx *lc, const struct service *svc,
+    const struct svc_addr *t, struct sockaddr_storage *ss, size_t *np)
+{
+	char why[256];
+	int soft = 0;
+
+	*np = 0;
+	if (resolver_lookup(t->host, t->port, ss, np, &soft, why,
+	    sizeof(why)) == 0)
+		return;
+	if (soft && host_may_resolve(t->host))
+		log_warnx("service %s: forward %s: cannot resolve (%s); "
+		    "refusing connections to it, retrying every %lld s",
+		    svc->name, t->text, why,
+		    resolver_retry_s(lc->ld->g.resolve_interval_s));
+	else
+		lerr(lc, "service %s: forward %s: %s", svc->name, t->text,
+		    why);
+}
+
+/* Forward target j: its snapshot keys svc.I.forward.J.*. */
+static void
+fwd_target(struct lctx *lc, size_t i, size_t j, const struct service *svc,
+    const struct svc_addr *t)
+{
+	struct sockaddr_storage ss[RESOLVER_MAX_ADDRS];
+	size_t n = 0;
+	char key[96];
+	int dynamic = 0;
+
+	memset(ss, 0, sizeof(ss));
+	if (t->kind == SVC_ADDR_UNIX) {
+		struct sockaddr_un *sun = (struct sockaddr_un *)&ss[0];
+
+		if (strlen(t->path) >= sizeof(sun->sun_path)) {
+			lerr(lc, "service %s: forward %s: path too long",
+			    svc->name, t->text);
+			return;
+		}
+		sun->sun_family = AF_UNIX;
+		/* the length is checked above */
+		memcpy(sun->sun_path, t->path, strlen(t->path) + 1);
+		n = 1;
+	} else if (t->kind == SVC_ADDR_INET) {
+		fwd_lookup(lc, svc, t, ss, &n);
+		dynamic = host_may_resolve(t->host);
+	}
+	snap_setf(&lc->ld->snap, t->text, "svc.%zu.forward.%zu.text", i, j);
+	snap_setf(&lc->ld->snap, dynamic ? t->host : "",
+	    "svc.%zu.forward.%zu.host", i, j);
+	snap_setf(&lc->ld->snap, t->port != NULL ? t->port : "",
+	    "svc.%zu.forward.%zu.port", i, j);
+	snprintf(key, sizeof(key), "svc.%zu.forward.%zu.addr", i, j);
+	snap_set(&lc->ld->snap, key, ss, n * sizeof(ss[0]));
+}
+
+/* Resolves the forward targets into sockaddr_storage records. Resolution
  * happens here because the worker cannot read resolv.conf. */
 static void
 svc_forward(struct lctx *lc, size_t i, const struct service *svc)
 {
-	struct sockaddr_storage ss[LOADER_MAX_ADDRS];
-	struct addrinfo hints, *res, *ai;
-	size_t n = 0;
-	int rc;
+	char cnt[32];
+	size_t j;
 
-	memset(ss, 0, sizeof(ss));
-	if (svc->forward.kind == SVC_ADDR_UNIX) {
-		struct sockaddr_un *sun = (struct sockaddr_un *)&ss[0];
-
-		if (strlen(svc->forward.path) >= sizeof(sun->sun_path)) {
-			lerr(lc, "service %s: forward %s: path too long",
-			    svc->name, svc->forward.text);
-			return;
-		}
-		sun->sun_family = AF_UNIX;
-		memcpy(sun->sun_path, svc->forward.path,
-		    strlen(svc->forward.path) + 1);	/* checked */
-		n = 1;
-	} else if (svc->forward.kind == SVC_ADDR_INET) {
-		memset(&hints, 0, sizeof(hints));
-		hints.ai_socktype = SOCK_STREAM;
-		rc = getaddrinfo(svc->forward.host, svc->forward.port, &hints,
-		    &res);
-		if (rc != 0) {
-			lerr(lc, "service %s: forward %s: %s", svc->name,
-			    svc->forward.text, gai_strerror(rc));
-			return;
-		}
-		for (ai = res; ai != NULL && n < LOADER_MAX_ADDRS; ai = ai->ai_next)
-			memcpy(&ss[n++], ai->ai_addr, ai->ai_addrlen);
-		freeaddrinfo(res);
-	}
 	snap_setf(&lc->ld->snap, svc->forward.kind == SVC_ADDR_INET ?
 	    svc->forward.host : "", "svc.%zu.forward_host", i);
-	{
-		char key[64];
-
-		snprintf(key, sizeof(key), "svc.%zu.forward_addr", i);
-		snap_set(&lc->ld->snap, key, ss, n * sizeof(ss[0]));
-	}
+	snprintf(cnt, sizeof(cnt), "%zu", svc->nfwds);
+	snap_setf(&lc->ld->snap, cnt, "svc.%zu.forward_count", i);
+	for (j = 0; j < svc->nfwds; j++)
+		fwd_target(lc, i, j, svc, &svc->fwds[j]);
 }
 
 /* "WHAT: listening on ADDR" (WHAT: "service NAME", "metrics"), with
@@ -852,6 +893,7 @@ metrics_listen(struct lctx *lc, int open_listeners)
 static const char *const daemon_wide[] = {
 	"syslog_facility", "syslog_name", "tlsproxy_admin_socket",
 	"tlsproxy_drain_timeout", "tlsproxy_event_threads",
+	"tlsproxy_forward_resolve_interval",
 	"tlsproxy_max_sessions", "tlsproxy_max_threads",
 	"tlsproxy_metrics_listen", "tlsproxy_min_threads", "tlsproxy_pid_file",
 	"tlsproxy_queue_limit", "tlsproxy_sandbox", "tlsproxy_stop_grace_time",
@@ -1048,8 +1090,13 @@ globals_load(struct lctx *lc)
 	    conf_get_time(lc->base, "tlsproxy_stop_grace_time",
 	    &g->stop_grace_s, err, sizeof(err)) < 0 ||
 	    conf_get_bool(lc->base, "tlsproxy_watch_files", &g->watch_files,
-	    err, sizeof(err)) < 0)
+	    err, sizeof(err)) < 0 ||
+	    conf_get_time(lc->base, "tlsproxy_forward_resolve_interval",
+	    &g->resolve_interval_s, err, sizeof(err)) < 0)
 		lerr(lc, "%s", err);
+	else if (g->resolve_interval_s <= 0)
+		lerr(lc, "parameter tlsproxy_forward_resolve_interval: must be "
+		    "more than 0");
 	globals_snapshot(lc);
 	globals_ticket_keys(lc);
 }

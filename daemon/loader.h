@@ -27,6 +27,8 @@ struct loader_globals {
 	long long	 drain_timeout_s;	/* tlsproxy_drain_timeout */
 	long long	 stop_grace_s;	/* tlsproxy_stop_grace_time */
 	int		 watch_files;	/* tlsproxy_watch_files */
+	long long	 resolve_interval_s;	/* tlsproxy_forward_resolve_
+						 * interval (> 0) */
 	struct sbx_opts	 sbx;		/* worker identity and seccomp mode */
 };
 

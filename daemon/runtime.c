@@ -15,6 +15,7 @@
 #include "conf.h"
 #include "log.h"
 #include "runtime.h"
+#include "worker/fwdtarget.h"
 #include "sni.h"
 #include "util.h"
 
@@ -202,6 +203,28 @@ svc_alpn(const struct snapshot *s, size_t i, struct rt_svc *v, char *err,
 	return rc < 0 ? errf(err, errlen, "service %s: %s", v->name, why) : 0;
 }
 
+/* The forward targets (svc.I.forward.J.*). */
+static void
+svc_fwd(const struct snapshot *s, size_t i, struct rt_svc *v)
+{
+	const char *cnt = snap_getf(s, NULL, "svc.%zu.forward_count", i);
+	const char *addr;
+	size_t j, alen;
+
+	v->nfwdt = cnt != NULL ? strtoul(cnt, NULL, 10) : 0;
+	if (v->nfwdt > SVC_FORWARD_MAX)
+		v->nfwdt = SVC_FORWARD_MAX;
+	if (v->nfwdt == 0)
+		return;
+	v->fwdt = xcalloc(v->nfwdt, sizeof(*v->fwdt));
+	for (j = 0; j < v->nfwdt; j++) {
+		addr = snap_getf(s, &alen, "svc.%zu.forward.%zu.addr", i, j);
+		fwdt_init(&v->fwdt[j], snap_getf(s, NULL,
+		    "svc.%zu.forward.%zu.text", i, j), i, j, addr,
+		    addr != NULL ? alen : 0);
+	}
+}
+
 /* The parts of a service that are not TLS. */
 static int
 svc_basics(const struct snapshot *s, size_t i, struct rt_svc *v, char *err,
@@ -210,8 +233,7 @@ svc_basics(const struct snapshot *s, size_t i, struct rt_svc *v, char *err,
 	const char *role = snap_getf(s, NULL, "svc.%zu.role", i);
 	const char *lfd = snap_getf(s, NULL, "svc.%zu.listen_fd", i);
 	const char *host = snap_getf(s, NULL, "svc.%zu.forward_host", i);
-	const char *addr, *lsn;
-	size_t alen;
+	const char *lsn;
 
 	v->name = xstrdup(snap_getf(s, NULL, "svc.%zu.name", i));
 	if (role == NULL || svc_role_get(role, &v->role) < 0)
@@ -220,12 +242,7 @@ svc_basics(const struct snapshot *s, size_t i, struct rt_svc *v, char *err,
 	lsn = snap_getf(s, NULL, "svc.%zu.listen", i);
 	v->is_profile = lsn != NULL && strcmp(lsn, "-") == 0;
 	v->fwd_text = xstrdup(snap_getf(s, NULL, "svc.%zu.forward", i));
-	addr = snap_getf(s, &alen, "svc.%zu.forward_addr", i);
-	if (addr != NULL && alen > 0) {
-		v->nfwd = alen / sizeof(struct sockaddr_storage);
-		v->fwd = xmalloc(alen);
-		memcpy(v->fwd, addr, alen);
-	}
+	svc_fwd(s, i, v);
 	if (host != NULL && *host != '\0' && !is_ip_literal(host))
 		v->sni = xstrdup(host);
 	v->loglevel = atoi(tlsctx_param(s, i, v->role == SVC_CLIENT ?
@@ -242,9 +259,15 @@ svc_basics(const struct snapshot *s, size_t i, struct rt_svc *v, char *err,
 	    svc_time_ms(s, i, "tlsproxy_max_session_time", &v->life_ms, err,
 	    errlen) < 0 ||
 	    svc_time_ms(s, i, "tlsproxy_client_session_cache_timeout",
-	    &v->csc_ttl_s, err, errlen) < 0)
+	    &v->csc_ttl_s, err, errlen) < 0 ||
+	    svc_time_ms(s, i, "tlsproxy_forward_connect_timeout",
+	    &v->connect_ms, err, errlen) < 0)
 		return -1;
 	v->csc_ttl_s /= 1000;
+	if (v->connect_ms <= 0)
+		return errf(err, errlen, "service %s: "
+		    "tlsproxy_forward_connect_timeout must be more than 0",
+		    v->name);
 	if (v->idle_ms <= 0 || v->handshake_ms <= 0)
 		return errf(err, errlen, "service %s: tlsproxy_idle_timeout "
 		    "and tlsproxy_handshake_timeout must be more than 0",
@@ -380,7 +403,7 @@ global_int(const struct snapshot *s, const char *name, int *vp, int min,
 static void
 rt_free(struct rt *rt)
 {
-	size_t i;
+	size_t i, j;
 
 	for (i = 0; i < rt->n; i++) {
 		SSL_CTX_free(rt->svcs[i].ctx);
@@ -388,7 +411,9 @@ rt_free(struct rt *rt)
 		SSL_CTX_free(rt->svcs[i].cctx);
 		free(rt->svcs[i].no_ctx_why);
 		free(rt->svcs[i].name);
-		free(rt->svcs[i].fwd);
+		for (j = 0; j < rt->svcs[i].nfwdt; j++)
+			fwdt_fini(&rt->svcs[i].fwdt[j]);
+		free(rt->svcs[i].fwdt);
 		free(rt->svcs[i].fwd_text);
 		free(rt->svcs[i].sni);
 		free(rt->svcs[i].srclim.exempt);

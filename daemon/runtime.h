@@ -22,6 +22,7 @@
 #include "tlsctx.h"
 
 struct sni_map;
+struct fwd_target;		/* worker/fwdtarget.h */
 
 struct rt_svc {
 	char			*name;
@@ -38,8 +39,11 @@ struct rt_svc {
 						 * hand-off requests only */
 	char			*no_ctx_why;	/* hand-off: why ctx is NULL */
 	int			 listen_idx;	/* into the fd array; -1 none */
-	struct sockaddr_storage	*fwd;		/* resolved forward target */
-	size_t			 nfwd;
+	struct fwd_target	*fwdt;		/* forward targets, in the
+						 * order they are tried */
+	size_t			 nfwdt;
+	int64_t			 connect_ms;	/* tlsproxy_forward_connect_
+						 * timeout: one attempt */
 	char			*fwd_text;	/* as in services.cf */
 	char			*sni;		/* client: server name, or NULL */
 	enum tls_level		 level;

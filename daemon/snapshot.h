@@ -10,8 +10,14 @@
  *   svc.COUNT                   number of services
  *   svc.I.name / .role / .listen / .forward   service columns as text
  *   svc.I.listen_fd             index of its listener in the fd array
- *   svc.I.forward_addr          resolved target: struct sockaddr_storage
- *                               records, concatenated (server/client)
+ *   svc.I.forward_host          the first target's host ("" for unix:)
+ *   svc.I.forward_count         number of forward targets J
+ *   svc.I.forward.J.text        target J as written (HOST:PORT, unix:PATH)
+ *   svc.I.forward.J.host/.port  a host name the supervisor looks up
+ *                               again ("" for an address or unix:)
+ *   svc.I.forward.J.addr        its addresses: struct sockaddr_storage
+ *                               records, concatenated; empty while the
+ *                               name does not resolve
  *   svc.I.param.NAME            expanded parameter for this service
  *   svc.I.sni                   tls_server_sni_maps, parsed: one
  *                               "NAME\tPATHS\tORIGIN\n" line per entry

@@ -41,6 +41,7 @@
 #include "log.h"
 #include "notify.h"
 #include "ocsp.h"
+#include "resolver.h"
 #include "runtime.h"
 #include "sandbox.h"
 #include "status.h"
@@ -50,6 +51,7 @@
 #include "watch.h"
 #include "watchdog.h"
 #include "worker.h"
+#include "worker/fwdtarget.h"
 
 #define SUP_READY_TIMEOUT_MS	30000	/* worker setup, or a reload */
 #define SUP_STATUS_TIMEOUT_MS	5000	/* worker status answer */
@@ -81,7 +83,12 @@ struct sup {
 	const char		*last_reload;	/* "none", "ok", "failed" */
 	struct watch		*watch;		/* NULL: tlsproxy_watch_files
 						 * = no */
+	struct resolver		*res;		/* forward names looked up
+						 * again; NULL if its thread
+						 * could not start */
 };
+
+static struct resolver *relay_res;	/* relay_record's resolver_poke */
 
 /* Relays one record (priority byte + text) from the worker; names a
  * seccomp victim. */
@@ -98,6 +105,15 @@ relay_record(const char *rec)
 		    "by the seccomp filter; killing the worker");
 		log_warnx("worker made forbidden system call %s (%d)",
 		    sbx_syscall_name(nr), nr);
+		return;
+	}
+	if (strncmp(text, FWDT_DOWN_TAG, strlen(FWDT_DOWN_TAG)) == 0) {
+		unsigned long si, ti;
+
+		/* A target stopped answering: its name may have moved. */
+		if (relay_res != NULL && sscanf(text + strlen(FWDT_DOWN_TAG),
+		    "%lu %lu", &si, &ti) == 2)
+			resolver_poke(relay_res, si, ti);
 		return;
 	}
 	log_relay((unsigned char)rec[0] & 7, text);
@@ -407,6 +423,45 @@ sup_watch_update(struct sup *s, const char *tried)
 		    watch_count(s->watch) == 1 ? "" : "s");
 }
 
+/* The forward names of the running configuration, for the resolver. */
+static void
+sup_resolver_update(struct sup *s)
+{
+	struct resolver_ent *ents;
+	size_t n;
+
+	if (s->res == NULL)
+		return;
+	ents = resolver_ents(&s->ld->snap, s->ld->nservices, &n);
+	resolver_set(s->res, ents, n, s->ld->g.resolve_interval_s);
+}
+
+/* Forward names that resolve to new addresses: to the worker, which
+ * swaps them in without a reload. */
+static void
+on_resolved(struct sup *s)
+{
+	struct resolver_update *u;
+	struct ipc_forward f;
+	size_t i, n;
+
+	u = resolver_take(s->res, &n);
+	for (i = 0; i < n && s->pid != 0; i++) {
+		memset(&f, 0, sizeof(f));
+		f.svc_idx = (uint32_t)u[i].svc_idx;
+		f.tgt_idx = (uint32_t)u[i].tgt_idx;
+		f.naddr = (uint32_t)(u[i].naddr < IPC_FWD_MAX_ADDRS ?
+		    u[i].naddr : IPC_FWD_MAX_ADDRS);
+		snprintf(f.svc, sizeof(f.svc), "%s", u[i].svc);
+		snprintf(f.text, sizeof(f.text), "%s", u[i].text);
+		memcpy(f.addr, u[i].addr, f.naddr * sizeof(f.addr[0]));
+		if (ipc_send(s->ipc, IPC_FORWARD, &f, sizeof(f), NULL, 0) < 0)
+			log_warn("service %s: forward %s: cannot send the new "
+			    "addresses to the worker", u[i].svc, u[i].text);
+	}
+	resolver_updates_free(u, n);
+}
+
 /* sup_reload's load, check and switch. */
 static int
 sup_reload_load(struct sup *s, const struct loader_opts *lo)
@@ -428,6 +483,7 @@ sup_reload_load(struct sup *s, const struct loader_opts *lo)
 		systemd_listen_report_unused();
 		log_syslog_update(s->ld->g.syslog_ident,
 		    s->ld->g.syslog_facility);
+		sup_resolver_update(s);
 		s->reloads++;
 		s->last_reload = "ok";
 		send_counters(s);
@@ -689,6 +745,8 @@ restart_worker(struct sup *s)
 			kill(s->pid, SIGKILL);	/* reaped, retried */
 		return;
 	}
+	if (s->res != NULL)
+		resolver_resend(s->res);	/* it has the load's */
 	status_line(s, st, sizeof(st));
 	notify_status(st);
 }
@@ -725,7 +783,7 @@ on_watch(struct sup *s)
 static void
 sup_loop(struct sup *s)
 {
-	struct pollfd pf[5];
+	struct pollfd pf[6];
 
 	while (!(s->stopping && s->pid == 0)) {
 		pf[0] = (struct pollfd){ s->sigfd, POLLIN, 0 };
@@ -733,7 +791,8 @@ sup_loop(struct sup *s)
 		pf[2] = (struct pollfd){ s->ipc, POLLIN, 0 };
 		pf[3] = (struct pollfd){ s->admin, POLLIN, 0 };
 		pf[4] = (struct pollfd){ watch_fd(s->watch), POLLIN, 0 };
-		if (poll(pf, 5, next_timeout(s)) < 0 && errno != EINTR)
+		pf[5] = (struct pollfd){ resolver_fd(s->res), POLLIN, 0 };
+		if (poll(pf, 6, next_timeout(s)) < 0 && errno != EINTR)
 			log_fatal("poll");
 		notify_watchdog(wd_now_ms());
 		/* first: the handlers below may reload, which re-arms it */
@@ -747,6 +806,8 @@ sup_loop(struct sup *s)
 			on_ipc(s);
 		if (s->admin >= 0 && pf[3].revents && !s->stopping)
 			on_admin(s);
+		if (s->res != NULL && pf[5].revents)
+			on_resolved(s);
 		if (s->grace_end_ms != 0 && wd_now_ms() >= s->grace_end_ms)
 			sup_stop(s);	/* the grace period is over */
 		if (s->stopping == 1 && wd_now_ms() >= s->stop_deadline_ms &&
@@ -806,12 +867,16 @@ supervisor_run(const struct sup_opts *o, struct loader *ld)
 		log_fatal("signalfd");
 	admin_start(&s);
 	sup_watch_update(&s, NULL);	/* sees changes during the start */
+	relay_res = s.res = resolver_new();
+	sup_resolver_update(&s);
 	if (worker_spawn(&s) < 0) {
 		if (s.pid != 0) {
 			kill(s.pid, SIGKILL);
 			waitpid(s.pid, NULL, 0);
 		}
 		watch_free(s.watch);
+		relay_res = NULL;
+		resolver_free(s.res);
 		admin_close(s.admin, s.admin_path);
 		free(s.admin_path);
 		log_warnx("the worker could not start; exiting");
@@ -821,6 +886,8 @@ supervisor_run(const struct sup_opts *o, struct loader *ld)
 	notify_ready(st);
 	sup_loop(&s);
 	watch_free(s.watch);
+	relay_res = NULL;
+	resolver_free(s.res);
 	admin_close(s.admin, s.admin_path);
 	free(s.admin_path);
 	log_info("stopped");

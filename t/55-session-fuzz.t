@@ -16,7 +16,8 @@ fuzz_build fuzz_session -I"$S/common" -I"$S/daemon" -I"$S/daemon/worker" \
     "$S"/daemon/worker/tkring.c "$S"/daemon/worker/csc.c \
     "$S"/daemon/ocsp.c "$S"/daemon/tlsalpn.c "$S"/daemon/sni.c \
     "$S"/daemon/tlspolicy.c "$S"/daemon/tlsverify.c \
-    "$S"/daemon/fingerprint.c "$S"/common/*.c "$S"/sandbox/*.c \
+    "$S"/daemon/fingerprint.c "$S"/daemon/resolver.c \
+    "$S"/daemon/worker/fwdtarget.c "$S"/common/*.c "$S"/sandbox/*.c \
     -lssl -lcrypto -lseccomp -lcap-ng -lpthread
 
 # The service: a server role with an RSA and an ECDSA certificate.

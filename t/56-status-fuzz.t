@@ -19,6 +19,8 @@ events threads=2 sessions=5 max_sessions=3584 refused=0
 pool threads=4 busy=1 idle=3 max=256 queued=0 queue_limit=128
 service name=web role=server listen=127.0.0.1:443 active=5 sessions=1200 refused=0 refused_source=3 hs_ok=1150 hs_timeout=20 hs_protocol=5 hs_cipher=1 hs_certificate=0 hs_peer_closed=24 hs_other=0 end_other=0 end_closed=1100 end_handshake_timeout=20 end_idle_timeout=2 end_tls_error=6 bytes_in=123456 bytes_out=654321
 cert service=web subject=CN%3dwww.example.org algorithm=RSA bits=2048 not_after=2027-03-01T00:00:00Z days_left=84
+forward service=web target=app1.example.org:8080 state=down addresses=2 retry_in_s=7
+forward service=web target=unix:/run/app.sock state=up addresses=1 retry_in_s=0
 EOT
 printf 'error this tlswardd serves the configuration in /etc/x, not /etc/y\nfailed errors=1\n' > "$T/corpus/error"
 printf 'daemon name=%%zz%%4 x=%%41%%\n' > "$T/corpus/pct"

@@ -135,12 +135,12 @@ services "web 127.0.0.1:0 server 127.0.0.1:$HPORT" "echo 127.0.0.1:0 server 127.
     "new1 127.0.0.1:0 server 127.0.0.1:$HPORT" \
     "clash 127.0.0.1:$held server 127.0.0.1:$HPORT" \
     "bad1 127.0.0.1:0 server 127.0.0.1:$HPORT -o tlsproxy_handshake_timeout=soon" \
-    "bad2 127.0.0.1:0 server nosuchhost.invalid:80"
+    "bad2 127.0.0.1:0 server bad..host.invalid:80"
 out=$(tw reload 2>&1); rc=$?
 is "$rc" 1 "a reload with errors: exit 1"
 like "$out" "tlsward: error: service clash: listen 127.0.0.1:$held: Address already in use" "the listener that cannot be opened is named"
 like "$out" 'tlsward: error: service bad1: parameter tlsproxy_handshake_timeout: ' "the bad parameter is named"
-like "$out" 'tlsward: error: service bad2: forward nosuchhost.invalid:80: ' "the unresolvable target is named"
+like "$out" 'tlsward: error: service bad2: forward bad\.\.host\.invalid:80: ' "the target that is no host name is named"
 like "$out" 'tlsward: fatal: reload failed \(3 errors above\); tlswardd keeps serving the running configuration' "and the outcome"
 like "$(cat "$DLOG")" 'reload: 3 errors; the running configuration is unchanged' "the daemon logs it"
 unlike "$(cat "$DLOG")" 'service new1: listening' "a listener of the refused configuration was never announced"

@@ -251,7 +251,7 @@ evpp_send_step(struct esess *e)
 			return EV_WAIT;
 		else {
 			snprintf(s->why, sizeof(s->why), "PROXY header to %s: "
-			    "%s", s->svc->fwd_text, strerror(errno));
+			    "%s", evs_target_text(e), strerror(errno));
 			return EV_FAIL;
 		}
 	}

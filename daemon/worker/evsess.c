@@ -19,6 +19,7 @@
 #include "evpf.h"
 #include "evpp.h"
 #include "evsess.h"
+#include "fwdtarget.h"
 #include "log.h"
 #include "runtime.h"
 #include "sockbio.h"
@@ -26,6 +27,8 @@
 #include "stats.h"
 #include "tlsverify.h"
 #include "util.h"
+
+static void connect_begin(struct esess *e);
 
 #define EVS_EVENTS	(EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
 
@@ -112,10 +115,8 @@ evs_begin(struct esess *e)
 		e->state = EVS_HANDSHAKE;
 		stats_hs_begin(&s->st);
 		wd_arm(&s->wd, s->handshake_ms, WD_HANDSHAKE);
-	} else {
-		e->state = EVS_CONNECT;
-		wd_arm(&s->wd, s->handshake_ms, WD_CONNECT);
-	}
+	} else
+		connect_begin(e);
 	return EV_NEXT;
 }
 
@@ -125,8 +126,102 @@ evs_free(struct esess *e)
 	evpf_free(e->pf);
 	evpp_free(e->pp);
 	srclim_release(e->src);
+	fwdt_addrs_unref(e->fwd_fa);
 	rt_unref(e->rt);
 	free(e);
+}
+
+const char *
+evs_target_text(const struct esess *e)
+{
+	const struct rt_svc *svc = e->s.svc;
+
+	if (e->fwd_t < svc->nfwdt)
+		return svc->fwdt[e->fwd_t].text;
+	return svc->fwd_text;
+}
+
+/* The targets to try: those not marked down (or due for a retry), in
+ * order; if every one is down, all of them in order all the same. */
+static uint32_t
+targets_to_try(const struct rt_svc *svc)
+{
+	int64_t now = wd_now_ms();
+	uint32_t all = 0, up = 0;
+	size_t j;
+
+	for (j = 0; j < svc->nfwdt; j++) {
+		all |= 1u << j;
+		if (fwdt_usable(&svc->fwdt[j], now))
+			up |= 1u << j;
+	}
+	return up != 0 ? up : all;
+}
+
+/* The deadline of one connect attempt: tlsproxy_forward_connect_timeout
+ * within what is left of the phase. */
+static void
+attempt_arm(struct esess *e)
+{
+	int64_t left = e->connect_end_ms - wd_now_ms();
+
+	if (left < 1)
+		left = 1;	/* the phase's deadline, as it was */
+	wd_arm(&e->s.wd, left < e->s.svc->connect_ms ? left :
+	    e->s.svc->connect_ms, WD_CONNECT);
+}
+
+static void
+connect_begin(struct esess *e)
+{
+	e->state = EVS_CONNECT;
+	e->fwd_try = targets_to_try(e->s.svc);
+	e->connect_end_ms = wd_now_ms() + e->s.handshake_ms;
+	attempt_arm(e);
+}
+
+/* Every address of the current target failed: it is marked down and the
+ * next target is tried. */
+static void
+target_failed(struct esess *e)
+{
+	struct sess *s = &e->s;
+	struct fwd_target *t = &s->svc->fwdt[e->fwd_t];
+
+	/* A name that does not resolve: the supervisor knows already. */
+	if (e->fwd_fa->n > 0)
+		fwdt_failed(t, s->svc->name, s->why, wd_now_ms());
+	fwdt_addrs_unref(e->fwd_fa);
+	e->fwd_fa = NULL;
+	e->fwd_try &= ~(1u << e->fwd_t);
+}
+
+/* The next address to try, or NULL when no target is left. */
+static const struct sockaddr_storage *
+next_addr(struct esess *e)
+{
+	struct sess *s = &e->s;
+	size_t j;
+
+	for (;;) {
+		if (e->fwd_fa == NULL) {
+			for (j = 0; j < s->svc->nfwdt &&
+			    !(e->fwd_try & (1u << j)); j++)
+				;
+			if (j == s->svc->nfwdt)
+				return NULL;
+			e->fwd_t = j;
+			e->fwd_a = 0;
+			e->fwd_fa = fwdt_addrs(&s->svc->fwdt[j]);
+			if (e->fwd_fa->n == 0)
+				snprintf(s->why, sizeof(s->why), "connect to "
+				    "%s: the name does not resolve",
+				    s->svc->fwdt[j].text);
+		}
+		if (e->fwd_a < e->fwd_fa->n)
+			return &e->fwd_fa->a[e->fwd_a++];
+		target_failed(e);
+	}
 }
 
 /* Starts connecting to the next forward address. EV_NEXT when connected
@@ -138,13 +233,12 @@ connect_next(struct esess *e)
 	const struct sockaddr_storage *ss;
 	int fd, on = 1;
 
-	while (e->fwd_next < s->svc->nfwd) {
-		ss = &s->svc->fwd[e->fwd_next++];
+	while ((ss = next_addr(e)) != NULL) {
 		fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 		    SOCK_CLOEXEC, 0);
 		if (fd < 0) {
 			snprintf(s->why, sizeof(s->why), "connect to %s: %s",
-			    s->svc->fwd_text, strerror(errno));
+			    s->svc->fwdt[e->fwd_t].text, strerror(errno));
 			continue;
 		}
 		if (ss->ss_family != AF_UNIX)
@@ -161,17 +255,20 @@ connect_next(struct esess *e)
 			return EV_NEXT;
 		if (errno == EINPROGRESS) {
 			e->connecting = 1;
+			attempt_arm(e);
 			return EV_WAIT;
 		}
 		snprintf(s->why, sizeof(s->why), "connect to %s: %s",
-		    s->svc->fwd_text, strerror(errno));
+		    s->svc->fwdt[e->fwd_t].text, strerror(errno));
+		e->fwd_timedout = 0;
 		close(fd);		/* also leaves the epoll set */
 		s->fwd_fd = -1;
 	}
 	if (s->why[0] == '\0')
 		snprintf(s->why, sizeof(s->why), "connect to %s: no address",
 		    s->svc->fwd_text);
-	stats_end_set(&s->st, STATS_END_CONNECT_FAILED);
+	stats_end_set(&s->st, e->fwd_timedout ? STATS_END_CONNECT_TIMEOUT :
+	    STATS_END_CONNECT_FAILED);
 	return EV_FAIL;
 }
 
@@ -196,20 +293,19 @@ evs_relay_begin(struct esess *e, int tfd, int pfd)
  * the server's address (the one just connected to) and the SNI; the
  * rest of the policy is the service's context. */
 static void
-cache_begin(struct esess *e)
+cache_begin(struct esess *e, const struct sockaddr_storage *to)
 {
 	struct sess *s = &e->s;
 	char gen[16], addr[128];
 	const char *w[6];
 
-	if (s->svc->csc_ttl_s <= 0 || e->fwd_next == 0)
+	if (s->svc->csc_ttl_s <= 0 || to == NULL)
 		return;
 	snprintf(gen, sizeof(gen), "%u", s->rt->generation);
 	w[0] = "client";
 	w[1] = gen;
 	w[2] = s->svc->name;
-	w[3] = sess_addr_text(&s->svc->fwd[e->fwd_next - 1], addr,
-	    sizeof(addr));
+	w[3] = sess_addr_text(to, addr, sizeof(addr));
 	w[4] = s->svc->sni != NULL ? s->svc->sni : "";
 	w[5] = NULL;
 	csc_begin(s->ssl, w, s->svc->csc_ttl_s);
@@ -220,9 +316,20 @@ static int
 connected(struct esess *e)
 {
 	struct sess *s = &e->s;
+	struct sockaddr_storage to;
+	int have_to = 0;
 
 	e->connecting = 0;
 	wd_disarm(&s->wd);
+	if (e->fwd_fa != NULL) {
+		if (e->fwd_a > 0) {	/* the address just connected to */
+			to = e->fwd_fa->a[e->fwd_a - 1];
+			have_to = 1;
+		}
+		fwdt_succeeded(&s->svc->fwdt[e->fwd_t], s->svc->name);
+		fwdt_addrs_unref(e->fwd_fa);
+		e->fwd_fa = NULL;
+	}
 	if (s->svc->role == SVC_SERVER) {
 		if (s->svc->pp.send != 0)
 			return evpp_send_start(e);
@@ -231,7 +338,7 @@ connected(struct esess *e)
 	}
 	if (evs_ssl(e, s->fwd_fd, 0, s->svc->sni) < 0)
 		return EV_FAIL;
-	cache_begin(e);
+	cache_begin(e, have_to ? &to : NULL);
 	stats_hs_begin(&s->st);
 	wd_arm(&s->wd, s->handshake_ms, WD_HANDSHAKE);
 	e->state = EVS_HANDSHAKE;
@@ -260,7 +367,8 @@ step_connect(struct esess *e, int from_fwd, uint32_t events)
 	    err == 0)
 		return connected(e);
 	snprintf(s->why, sizeof(s->why), "connect to %s: %s",
-	    s->svc->fwd_text, strerror(err != 0 ? err : errno));
+	    s->svc->fwdt[e->fwd_t].text, strerror(err != 0 ? err : errno));
+	e->fwd_timedout = 0;
 	close(s->fwd_fd);
 	s->fwd_fd = -1;
 	e->connecting = 0;
@@ -305,7 +413,7 @@ step_handshake(struct esess *e)
 	if (!is_server)
 		csc_verified(s->ssl);
 	sess_established(s, is_server, is_server ? s->peer :
-	    s->svc->fwd_text);
+	    evs_target_text(e));
 	/* What the handshake left collected: a TLS 1.3 server's session
 	 * tickets, which wait for the first data (EVS_TICKET_MS at most);
 	 * else a Finished the peer waits for (ours as a client, a TLS 1.2
@@ -318,8 +426,7 @@ step_handshake(struct esess *e)
 	if (s->svc->role == SVC_POSTFIX)
 		return evpf_established(e);
 	if (is_server) {
-		wd_arm(&s->wd, s->svc->handshake_ms, WD_CONNECT);
-		e->state = EVS_CONNECT;
+		connect_begin(e);
 		return EV_NEXT;
 	}
 	evs_relay_begin(e, s->fwd_fd, s->peer_fd);
@@ -553,6 +660,28 @@ ticket_expire(struct esess *e)
 	return evs_drive(e, 0, 0);
 }
 
+/* A connect attempt's deadline passed: the next address or target,
+ * while the phase lasts; 1 if the session ended. */
+static int
+attempt_expired(struct esess *e)
+{
+	struct sess *s = &e->s;
+	int over = wd_now_ms() >= e->connect_end_ms;
+
+	snprintf(s->why, sizeof(s->why), "connect to %s: timed out",
+	    s->svc->fwdt[e->fwd_t].text);
+	close(s->fwd_fd);	/* also leaves the epoll set */
+	s->fwd_fd = -1;
+	e->connecting = 0;
+	e->fwd_timedout = 1;
+	if (!over)
+		return evs_drive(e, 0, 0);	/* the next address */
+	if (e->fwd_fa != NULL)
+		target_failed(e);
+	sess_timeout(s, WD_CONNECT);
+	return evs_end(e, 1);
+}
+
 int
 evs_expire(struct esess *e)
 {
@@ -578,6 +707,8 @@ evs_expire(struct esess *e)
 	}
 	if (e->state == EVS_LINGER)	/* the failure is logged as it was */
 		return evs_end(e, 1);
+	if (e->state == EVS_CONNECT && kind == WD_CONNECT && e->connecting)
+		return attempt_expired(e);
 	sess_timeout(s, kind);
 	if (e->state == EVS_HANDSHAKE)
 		sess_handshake_timeout(s);

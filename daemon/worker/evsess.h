@@ -11,10 +11,12 @@
  *
  * Semantics are those of the blocking sessions they replace: server role
  * = TLS handshake with the peer, level check, "established" line, then
- * connect to the forward target (each resolved address in turn), then
- * relay; client role = connect, handshake with SNI, verification, relay.
- * Connect and handshake each get tlsproxy_handshake_timeout; the relay
- * the idle and lifetime limits. A failure logs its reason, and after a
+ * connect to the forward target (each target that is not marked down, in
+ * order, each of its addresses in turn), then relay; client role =
+ * connect, handshake with SNI, verification, relay. Connect and
+ * handshake each get tlsproxy_handshake_timeout, and one connect attempt
+ * tlsproxy_forward_connect_timeout within it; the relay the idle and
+ * lifetime limits. A failure logs its reason, and after a
  * TLS error the relay first delivers what was already decrypted.
  */
 #ifndef TLSWARD_EVSESS_H
@@ -32,6 +34,7 @@ struct svc_stats;
 struct evpf;
 struct evpp;
 struct srclim_ent;
+struct fwd_addrs;
 
 /* What an epoll event's data.ptr points at: the first member of a
  * loop's wake-up handle, a listener handle, or a session's hpeer/hfwd. */
@@ -61,7 +64,14 @@ struct esess {
 	struct relay	 r;
 	enum evs_state	 state;
 	int		 epfd;		/* the loop's epoll instance */
-	size_t		 fwd_next;	/* next forward address to try */
+	uint32_t	 fwd_try;	/* forward targets still to try
+					 * (bit J: svc->fwdt[J]) */
+	size_t		 fwd_t;		/* the target being tried */
+	struct fwd_addrs *fwd_fa;	/* its addresses (reference owned),
+					 * or NULL between targets */
+	size_t		 fwd_a;		/* next address in fwd_fa */
+	int64_t		 connect_end_ms; /* the whole connect phase */
+	int		 fwd_timedout;	/* the last attempt timed out */
 	int		 connecting;	/* fwd_fd: connect in progress */
 	struct rt	*rt;		/* generation (reference owned) */
 	int64_t		 due;		/* timer key (evloop.c), <= the
@@ -148,6 +158,11 @@ void		 evs_free(struct esess *e);
 #define EV_NEXT		1	/* the state changed: run the new one */
 #define EV_FAIL		(-1)	/* over, s.why set */
 #define EV_DONE		2	/* over, normally */
+
+/* The forward target the session connects or connected to (the first
+ * before it tried one), as written in services.cf; the forward column
+ * for a service without targets. */
+const char	*evs_target_text(const struct esess *e);
 
 /* Registers fd (peer_fd or fwd_fd, handle h) with the loop's epoll set. */
 int	evs_register(struct esess *e, int fd, struct evh *h);

@@ -19,10 +19,12 @@
 #include <openssl/x509.h>
 
 #include "evloop.h"
+#include "fwdtarget.h"
 #include "pool.h"
 #include "sni.h"
 #include "stats.h"
 #include "status.h"
+#include "watchdog.h"
 
 /* A certificate in use. */
 struct st_cert {
@@ -253,6 +255,35 @@ status_each_cert(void (*fn)(const struct status_cert *, void *), void *arg)
 	}
 }
 
+/* "forward" records: each forward target of rt's services, its health
+ * (fwdtarget.h) and how many addresses it has now. */
+static void
+report_forward(struct buf *b, struct rt *rt)
+{
+	struct fwd_target *t;
+	struct fwd_addrs *a;
+	int64_t now = wd_now_ms(), retry;
+	size_t i, j;
+	int down;
+
+	for (i = 0; rt != NULL && i < rt->n; i++) {
+		for (j = 0; j < rt->svcs[i].nfwdt; j++) {
+			t = &rt->svcs[i].fwdt[j];
+			a = fwdt_addrs(t);
+			down = __atomic_load_n(&t->down, __ATOMIC_ACQUIRE);
+			retry = __atomic_load_n(&t->retry_ms, __ATOMIC_RELAXED);
+			buf_adds(b, "forward");
+			status_field(b, "service", rt->svcs[i].name);
+			status_field(b, "target", t->text);
+			status_field(b, "state", down ? "down" : "up");
+			buf_addf(b, " addresses=%zu retry_in_s=%lld\n", a->n,
+			    down && retry > now ?
+			    (long long)((retry - now + 999) / 1000) : 0LL);
+			fwdt_addrs_unref(a);
+		}
+	}
+}
+
 void
 status_report(struct buf *b)
 {
@@ -266,6 +297,7 @@ status_report(struct buf *b)
 	evloop_stats(&es);
 	buf_addf(b, "worker pid=%ld generation=%u services=%zu\n",
 	    (long)getpid(), rt != NULL ? rt->generation : 0, S.n);
+	report_forward(b, rt);
 	rt_unref(rt);
 	buf_addf(b, "events threads=%d sessions=%d max_sessions=%d "
 	    "refused=%llu\n", es.threads, es.sessions, es.max_sessions,

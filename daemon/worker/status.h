@@ -6,8 +6,8 @@
  * Record format (one per line, sent to the supervisor, which adds its own
  * and passes them to tlsward(1)): a type word, then NAME=VALUE fields
  * separated by one space; values are %XX-encoded for bytes <= 0x20,
- * '%' and >= 0x7f. Types: worker, pool, service, cert. doc/tlswardd.8
- * lists the fields.
+ * '%' and >= 0x7f. Types: worker, pool, service, cert, forward.
+ * doc/tlswardd.8 lists the fields.
  *
  * Runs in: the worker's control thread only (no locking here).
  */

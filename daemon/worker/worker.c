@@ -28,6 +28,7 @@
 
 #include "acceptor.h"
 #include "evloop.h"
+#include "fwdtarget.h"
 #include "handoff.h"
 #include "ipc.h"
 #include "log.h"
@@ -272,6 +273,32 @@ worker_status(int ipc)
 	buf_fini(&b);
 }
 
+/* IPC_FORWARD: new addresses for one forward target of the generation
+ * that serves, if it still has that target (see ipc.h). Sessions that
+ * are connecting keep the addresses they started with. */
+static void
+worker_forward(const struct ipc_msg *m)
+{
+	const struct ipc_forward *f = (const void *)m->data;
+	struct rt_svc *v;
+	struct rt *rt;
+
+	if (m->len != sizeof(*f) || f->naddr > IPC_FWD_MAX_ADDRS ||
+	    memchr(f->svc, '\0', sizeof(f->svc)) == NULL ||
+	    memchr(f->text, '\0', sizeof(f->text)) == NULL) {
+		log_warnx("worker: malformed forward update");
+		return;
+	}
+	rt = rt_current();
+	if (f->svc_idx < rt->n) {
+		v = &rt->svcs[f->svc_idx];
+		if (strcmp(v->name, f->svc) == 0 && f->tgt_idx < v->nfwdt &&
+		    strcmp(v->fwdt[f->tgt_idx].text, f->text) == 0)
+			fwdt_update(&v->fwdt[f->tgt_idx], f->addr, f->naddr);
+	}
+	rt_unref(rt);
+}
+
 #ifdef TLSWARD_TEST_HOOKS
 /* Test hook: make a forbidden system call (never in normal builds). */
 static void
@@ -318,6 +345,7 @@ worker_main(int ipc, int logfd)
 
 	worker_log_fd = logfd;
 	log_to_fd(logfd);
+	fwdt_set_report_fd(logfd);
 	/* A peer that resets its connection must not kill the worker with
 	 * SIGPIPE (OpenSSL's socket BIO writes with write(2)). */
 	signal(SIGPIPE, SIG_IGN);
@@ -344,6 +372,8 @@ worker_main(int ipc, int logfd)
 			worker_status(ipc);
 		else if (m.type == IPC_COUNTERS && m.data != NULL)
 			metrics_sup_counters((const char *)m.data, m.len);
+		else if (m.type == IPC_FORWARD)
+			worker_forward(&m);
 #ifdef TLSWARD_TEST_HOOKS
 		else if (m.type == IPC_TEST_SYSCALL)
 			worker_test_syscall();

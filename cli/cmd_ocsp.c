@@ -170,20 +170,6 @@ value_of(const struct conf *cf, const char *name)
 	return conf_get(cf, name, &v, err, sizeof(err)) < 0 ? xstrdup("") : v;
 }
 
-/* 1 if a file list names a file. */
-static int
-names_files(const char *list)
-{
-	char *copy = xstrdup(list), *save = NULL, *w;
-	int any = 0;
-
-	for (w = strtok_r(copy, " \t,", &save); w != NULL && !any;
-	    w = strtok_r(NULL, " \t,", &save))
-		any = strcmp(w, "none") != 0;
-	free(copy);
-	return any;
-}
-
 /* Table problems are for "tlsward check"; here they are skipped. */
 static void
 sni_quiet(int is_error, const char *msg, void *arg)
@@ -247,11 +233,11 @@ jobs_of_conf(struct fetch *f, const struct conf *cf, const char *svc)
 
 	if (strcasecmp(on, "yes") != 0)
 		;	/* no stapling: nothing to fetch */
-	else if (names_files(named))
+	else if (list_names_files(named))
 		log_warnx("%s sets tlsproxy_tls_ocsp_response_files: skipped "
 		    "(fetch with \"tlsward fetch-ocsp -o FILE CERTFILE\")",
 		    svc != NULL ? svc : "main.cf");
-	else if (names_files(chains))
+	else if (list_names_files(chains))
 		jobs_of_list(f, cf, chains);
 	else {
 		jobs_of_list(f, cf, a);

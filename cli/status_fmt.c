@@ -348,14 +348,36 @@ json_endings(const struct rec *sv)
 	printf("}}");
 }
 
+/* The records of a type about service sv, as JSON objects separated by
+ * commas (without their "service" field). */
+static void
+json_service_recs(const struct recs *rs, const struct rec *sv,
+    const char *type)
+{
+	static const char *const service_field[] = { "service", NULL };
+	size_t i;
+	int n = 0, nth;
+
+	for (i = 0; i < rs->n; i++) {
+		const struct rec *c = &rs->v[i];
+
+		if (strcmp(c->type, type) != 0 ||
+		    strcmp(get(c, "service"), get(sv, "name")) != 0)
+			continue;
+		printf("%s{", n++ ? ", " : "");
+		nth = 0;
+		json_fields(c, service_field, &nth);
+		printf("}");
+	}
+}
+
 static void
 json_service(const struct recs *rs, const struct rec *sv)
 {
 	static const char *const grouped[] = { "hs_", "bytes_", "end_", NULL };
-	static const char *const service_field[] = { "service", NULL };
 	char key[32];
 	size_t i;
-	int nth = 0, certs = 0;
+	int nth = 0;
 
 	printf("    {");
 	json_fields(sv, grouped, &nth);
@@ -370,29 +392,9 @@ json_service(const struct recs *rs, const struct rec *sv)
 	json_endings(sv);
 	printf(", \"bytes\": {\"in\": %llu, \"out\": %llu}, "
 	    "\"certificates\": [", num(sv, "bytes_in"), num(sv, "bytes_out"));
-	for (i = 0; i < rs->n; i++) {
-		const struct rec *c = &rs->v[i];
-
-		if (strcmp(c->type, "cert") != 0 ||
-		    strcmp(get(c, "service"), get(sv, "name")) != 0)
-			continue;
-		printf("%s{", certs++ ? ", " : "");
-		nth = 0;
-		json_fields(c, service_field, &nth);
-		printf("}");
-	}
+	json_service_recs(rs, sv, "cert");
 	printf("], \"forward\": [");
-	for (i = 0, certs = 0; i < rs->n; i++) {
-		const struct rec *c = &rs->v[i];
-
-		if (strcmp(c->type, "forward") != 0 ||
-		    strcmp(get(c, "service"), get(sv, "name")) != 0)
-			continue;
-		printf("%s{", certs++ ? ", " : "");
-		nth = 0;
-		json_fields(c, service_field, &nth);
-		printf("}");
-	}
+	json_service_recs(rs, sv, "forward");
 	printf("]}");
 }
 

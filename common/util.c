@@ -202,6 +202,19 @@ pct_decode(char *s)
 	return start;
 }
 
+int
+list_names_files(const char *list)
+{
+	char *copy = xstrdup(list), *save = NULL, *w;
+	int any = 0;
+
+	for (w = strtok_r(copy, " \t,", &save); w != NULL && !any;
+	    w = strtok_r(NULL, " \t,", &save))
+		any = strcmp(w, "none") != 0;
+	free(copy);
+	return any;
+}
+
 char *
 str_trim(char *s)
 {

@@ -53,4 +53,8 @@ char	*pct_decode(char *s);
 /* Trims ASCII white space at both ends, in place; returns s. */
 char	*str_trim(char *s);
 
+/* 1 if a file list (words separated by commas or white space, as in
+ * *_chain_files) names a file: a word other than "none". */
+int	list_names_files(const char *list);
+
 #endif

@@ -433,20 +433,6 @@ add_ocsp_file(struct lctx *lc, const char *svc, const char *path,
 	return 1;
 }
 
-/* 1 if a file list names a file ("none" is no file). */
-static int
-has_files(const char *list)
-{
-	char *copy = xstrdup(list), *save = NULL, *w;
-	int any = 0;
-
-	for (w = strtok_r(copy, " \t,", &save); w != NULL && !any;
-	    w = strtok_r(NULL, " \t,", &save))
-		any = strcmp(w, "none") != 0;
-	free(copy);
-	return any;
-}
-
 /* 1 if word is one of the space-separated words of list (may be NULL). */
 static int
 word_in(const char *list, const char *word)
@@ -504,9 +490,9 @@ svc_ocsp(struct lctx *lc, const struct conf *cf, size_t i,
 		chains = svc_get(lc, cf, svc->name, "tlsproxy_tls_chain_files");
 		a = svc_get(lc, cf, svc->name, "tlsproxy_tls_cert_file");
 		b = svc_get(lc, cf, svc->name, "tlsproxy_tls_eccert_file");
-		if (has_files(named))
+		if (list_names_files(named))
 			ocsp_list(lc, cf, svc->name, named, NULL, &out);
-		else if (chains != NULL && has_files(chains))
+		else if (chains != NULL && list_names_files(chains))
 			ocsp_list(lc, cf, svc->name, chains, ".ocsp", &out);
 		else {
 			ocsp_list(lc, cf, svc->name, a ? a : "", ".ocsp", &out);

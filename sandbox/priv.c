@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -176,6 +177,12 @@ sbx_harden(char *err, size_t errlen)
 	/* The worker holds private keys: they must never land in a core. */
 	if (setrlimit(RLIMIT_CORE, &rl) == -1)
 		return errf_errno(err, errlen, "setrlimit(RLIMIT_CORE)");
+	/* Dies with the supervisor, even stopped or wedged: an orphan must
+	 * not keep serving on the listeners it inherited. Here, after the
+	 * ID change, which clears it. (A supervisor gone before this is
+	 * seen as the end of the IPC socket.) */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1)
+		return errf_errno(err, errlen, "prctl(PR_SET_PDEATHSIG)");
 
 	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
 		return errf(err, errlen, "no_new_privs did not stick");

@@ -29,6 +29,15 @@ exec 7>&-
 w=$(worker_pid)
 unlike "$(fd_links "$DPID")" "inherited\.7" "the supervisor closed the descriptor it inherited (fd 7)"
 unlike "$(fd_links "$w")" "inherited\.7" "the worker has no inherited descriptor either"
+# a worker dies with its supervisor even when it cannot read the socket
+# that tells it (stopped here; wedged in real life): parent-death signal
+kill -STOP "$w"
+kill -KILL "$DPID"
+for _i in $(seq 20); do kill -0 "$w" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$w" 2>/dev/null
+is "$?" 1 "a stopped worker is killed when its supervisor dies"
+kill -KILL "$w" 2>/dev/null
+daemon_start || { daemon_log; tap_done; exit 1; }
 daemon_stop
 
 # Everything below detaches and logs to syslog: a fresh /dev per case.

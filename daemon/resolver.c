@@ -396,7 +396,9 @@ resolver_ents(const struct snapshot *s, size_t nsvc, size_t *np)
 			e->naddr = addr != NULL ? alen / sizeof(e->addr[0]) : 0;
 			if (e->naddr > RESOLVER_MAX_ADDRS)
 				e->naddr = RESOLVER_MAX_ADDRS;
-			memcpy(e->addr, addr, e->naddr * sizeof(e->addr[0]));
+			if (e->naddr > 0)
+				memcpy(e->addr, addr,
+				    e->naddr * sizeof(e->addr[0]));
 		}
 	}
 	return v;

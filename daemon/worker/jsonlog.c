@@ -130,7 +130,7 @@ tls_members(char *buf, size_t *off, SSL *ssl)
 	int up = ssl != NULL && SSL_get_current_cipher(ssl) != NULL;
 	const char *sni = ssl != NULL ?
 	    SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name) : NULL;
-	char alpn[256], subj[1024];
+	char alpn[256] = "", subj[1024];
 
 	member(buf, off, "sni", sni, JL_SNI_MAX);
 	if (up)

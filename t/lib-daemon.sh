@@ -17,6 +17,11 @@
 #                        prints the answer
 #   unix_get PATH        TLS GET over a UNIX socket, prints the body
 # $SANDBOX (enforce|off) is written into main.cf by daemon_setup.
+# In a ThreadSanitizer build a data race stops the process that has it
+# (as ASan and UBSan errors do in theirs), so that it fails a test
+# instead of leaving a report nobody reads; other builds ignore this.
+TSAN_OPTIONS="halt_on_error=1${TSAN_OPTIONS:+ $TSAN_OPTIONS}"
+export TSAN_OPTIONS
 
 : "${TLSWARDD:=$TOP_BUILDDIR/daemon/tlswardd}"
 : "${TLSPEER:=$TOP_BUILDDIR/t/tools/tlspeer}"

@@ -300,7 +300,7 @@ test_v2_bad(void)
 	n = v2(b, 0x21, 0x11, body, 17);
 	is_int(pp_parse(b, n, BOTH, &h, why, sizeof(why)), -1,
 	    "v2: a TLV longer than the header refused");
-	n = v2(b, 0x21, 0x11, body, 14);		/* a TLV that announces 2 bytes, short */
+	n = v2(b, 0x21, 0x11, body, 14);		/* a cut TLV */
 	is_int(pp_parse(b, n, BOTH, &h, why, sizeof(why)), -1,
 	    "v2: a truncated TLV header refused");
 	n = v2(b, 0x21, 0x11, body, PP_V2_MAX_BODY + 1);

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dnsttl.h"
 #include "log.h"
 #include "resolver.h"
 #include "snapshot.h"
@@ -121,14 +122,31 @@ queue_push(struct resolver *r, const struct resolver_ent *ent)
 		log_warn("resolver: wake-up pipe");
 }
 
-/* When ent is looked up next, after a look-up at now. */
+/* How long ent's addresses stay good, in ms: its DNS answer's TTL when
+ * DNS gave one, no less than the retry period and no more than the
+ * interval; the interval when it did not. */
+static int64_t
+valid_ms(const struct resolver *r, const struct resolver_ent *ent)
+{
+	int64_t floor = resolver_retry_s(r->interval_ms / 1000) * 1000;
+
+	if (ent->ttl_s < 0 || ent->ttl_s * 1000 >= r->interval_ms)
+		return r->interval_ms;
+	return ent->ttl_s * 1000 > floor ? ent->ttl_s * 1000 : floor;
+}
+
+/* When ent is looked up next: the retry period while it does not
+ * resolve, else when its addresses (got at ent->got_ms) stop being
+ * good. */
 static int64_t
 next_due(const struct resolver *r, const struct resolver_ent *ent,
     int64_t now)
 {
 	int64_t retry = resolver_retry_s(r->interval_ms / 1000) * 1000;
 
-	return now + (ent->naddr == 0 && retry > 0 ? retry : r->interval_ms);
+	if ((ent->failing || ent->naddr == 0) && retry > 0)
+		return now + retry;
+	return ent->got_ms + valid_ms(r, ent);
 }
 
 static int
@@ -186,35 +204,77 @@ apply_result(struct resolver *r, struct resolver_ent *ent, int rc,
 	queue_push(r, ent);
 }
 
-/* Looks up the first entry that is due, unlocked during getaddrinfo;
- * 1 if there was one. Locked on entry and return. */
+/* Looks ent's name up, unlocked during the look-up: its addresses, and
+ * the TTL of their DNS answer; only the TTL if ttl_only (the loader
+ * has just found the addresses). Locked on entry and return; 0, or -1
+ * if the table was replaced meanwhile. */
 static int
-lookup_due(struct resolver *r, int64_t now)
+lookup_one(struct resolver *r, size_t i, int ttl_only)
 {
 	struct sockaddr_storage ss[RESOLVER_MAX_ADDRS];
 	char *host, *port, why[256];
 	unsigned serial = r->serial;
-	size_t i, n;
-	int rc;
+	size_t n = 0;
+	long ttl = -1;
+	int rc = 0;
 
-	for (i = 0; i < r->nents && r->ents[i].due_ms > now; i++)
-		;
-	if (i == r->nents)
-		return 0;
 	host = xstrdup(r->ents[i].host);
 	port = xstrdup(r->ents[i].port);
-	r->ents[i].last_ms = now;
 	r->busy = 1;
 	pthread_mutex_unlock(&r->lock);
-	rc = resolver_lookup(host, port, ss, &n, NULL, why, sizeof(why));
+	if (!ttl_only)
+		rc = resolver_lookup(host, port, ss, &n, NULL, why,
+		    sizeof(why));
+	if (rc == 0)
+		ttl = dnsttl_get(host);
 	free(host);
 	free(port);
 	pthread_mutex_lock(&r->lock);
 	r->busy = 0;
 	if (r->serial != serial || r->stop)
+		return -1;
+	if (rc == 0)
+		r->ents[i].ttl_s = ttl;
+	if (!ttl_only) {
+		apply_result(r, &r->ents[i], rc, ss, n, why);
+		if (rc == 0)
+			r->ents[i].got_ms = r->ents[i].last_ms;
+	}
+	return 0;
+}
+
+/* Looks up the first entry that is due; 1 if there was one. Locked on
+ * entry and return. */
+static int
+lookup_due(struct resolver *r, int64_t now)
+{
+	struct resolver_ent *ent;
+	int ttl_only;
+	size_t i;
+
+	for (i = 0; i < r->nents && r->ents[i].due_ms > now; i++)
+		;
+	if (i == r->nents)
+		return 0;
+	ent = &r->ents[i];
+	ttl_only = ent->ttl_pending;
+	ent->ttl_pending = 0;
+	if (!ttl_only)
+		ent->last_ms = now;
+	if (lookup_one(r, i, ttl_only) < 0)
 		return 1;	/* the table was replaced meanwhile */
-	apply_result(r, &r->ents[i], rc, ss, n, why);
-	r->ents[i].due_ms = next_due(r, &r->ents[i], res_now_ms());
+	ent = &r->ents[i];
+	ent->due_ms = next_due(r, ent, res_now_ms());
+	if (ent->failing)
+		return 1;
+	if (ent->ttl_s >= 0)
+		log_debug("service %s: forward %s: DNS TTL %ld s, next "
+		    "look-up in %lld s", ent->svc, ent->text, ent->ttl_s,
+		    (long long)((ent->due_ms - res_now_ms() + 999) / 1000));
+	else
+		log_debug("service %s: forward %s: no DNS TTL, next look-up "
+		    "in %lld s", ent->svc, ent->text,
+		    (long long)((ent->due_ms - res_now_ms() + 999) / 1000));
 	return 1;
 }
 
@@ -326,7 +386,12 @@ resolver_set(struct resolver *r, struct resolver_ent *ents, size_t n,
 	r->serial++;
 	for (i = 0; i < n; i++) {
 		ents[i].failing = ents[i].naddr == 0;	/* the loader said */
-		ents[i].due_ms = next_due(r, &ents[i], now);
+		ents[i].ttl_s = -1;
+		ents[i].got_ms = now;
+		/* A name that resolved: its TTL is learned at once. */
+		ents[i].ttl_pending = ents[i].naddr > 0;
+		ents[i].due_ms = ents[i].ttl_pending ? now :
+		    next_due(r, &ents[i], now);
 	}
 	pthread_cond_signal(&r->cond);
 	pthread_mutex_unlock(&r->lock);

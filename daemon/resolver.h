@@ -1,8 +1,10 @@
 /*
  * resolver.h - forward targets' host names, looked up at load time and
- * again while the daemon runs: every tlsproxy_forward_resolve_interval,
- * sooner (RESOLVER_RETRY_S) while a name does not resolve, and at once
- * when the worker reports that a target stopped answering.
+ * again while the daemon runs: when the DNS answer's TTL runs out
+ * (dnsttl.h; at most every RESOLVER_RETRY_S) or after
+ * tlsproxy_forward_resolve_interval, whichever comes first, sooner
+ * (RESOLVER_RETRY_S) while a name does not resolve, and at once when
+ * the worker reports that a target stopped answering.
  *
  * Runs in: the privileged supervisor (the worker cannot read
  * /etc/hosts or /etc/resolv.conf, nor reach a resolver). The periodic
@@ -49,6 +51,9 @@ struct resolver_ent {
 	size_t		 naddr;		/* 0: did not resolve */
 	int64_t		 due_ms;	/* next look-up (monotonic) */
 	int64_t		 last_ms;	/* last look-up, 0 = by the loader */
+	int64_t		 got_ms;	/* when addr was got */
+	long		 ttl_s;		/* its DNS TTL, -1: none known */
+	int		 ttl_pending;	/* to learn it (after a load) */
 	int		 failing;	/* the last look-up failed (logged) */
 };
 

@@ -168,8 +168,14 @@ s = [v for v in d["services"] if v["name"] == "pair"][0]
 print(" ".join("%s=%s/%s" % (f["target"].split(":")[1] == sys.argv[1] and "first" or "second", f["state"], f["addresses"]) for f in s["forward"]))' "$APORT")" \
     "first=down/1 second=up/1" "... and in --json"
 is "$(get pair)$(get pair)" "CC" "while it is down, sessions go to the second one"
+tw reload >/dev/null 2>&1
+wait_log 'worker: reloaded' 10
+ok $? "a reload while it is down"
+like "$(tw status)" "forward:     127\\.0\\.0\\.1:$APORT down \\(tried again in [0-9]+ s\\)" \
+    "... keeps it down: the new generation has its health"
+is "$(get pair)$(get pair)" "CC" "... sessions after the reload go to the second one"
 is "$(grep -c "forward target 127\\.0\\.0\\.1:$APORT .*down" "$DLOG")" 1 \
-    "... and the first one is not tried again during its pause"
+    "... and the first one is not tried again during its pause, reload or not"
 idhttp 127.0.0.1 "$APORT" A; APID=$IDPID
 got=
 while [ $(( ($(date +%s%N) - tdown) / 1000000 )) -lt 16000 ]; do
@@ -202,7 +208,7 @@ unlike "$(cat "$DLOG")" 'AddressSanitizer|LeakSanitizer|runtime error' \
 # the name up again, and a new worker gets what the last look-up found.
 sed -i 's/^tlsproxy_forward_resolve_interval = .*/tlsproxy_forward_resolve_interval = 1h/' \
     "$CONF/main.cf"
-hosts "127.0.0.1 dyn.tlsward.test"
+hosts "127.0.0.1 dyn.tlsward.test" "127.0.0.1 dyn2.tlsward.test"
 # and a client role with two targets: SNI is the first target's host
 key=$(ls "$CONF"/key-*.pem) cert=$(ls "$CONF"/cert-*.pem)
 sport=$(free_port)
@@ -213,6 +219,7 @@ sleep 30 | openssl s_server -quiet -accept "127.0.0.1:$sport" -naccept 1 -key "$
     > "$T/s_server.out" 2>&1 &
 tap_pid $!
 services "dyn 127.0.0.1:0 server dyn.tlsward.test:$APORT" \
+    "dyn2 127.0.0.1:0 server dyn2.tlsward.test:$APORT,127.0.0.1:$CPORT" \
     "cl 127.0.0.1:0 client localhost:$dead,localhost:$sport -o tlsproxy_client_security_level=encrypt"
 daemon_start || { daemon_log; tap_done; exit 1; }
 printf 'to s_server\n' | plain_client "$(port_of cl)" >/dev/null
@@ -222,13 +229,19 @@ like "$(cat "$DLOG")" "service=cl: .*TLS connection established to localhost:$sp
     "... the established line names the target it reached"
 like "$(cat "$DLOG")" "service cl: forward target localhost:$dead down: connect to localhost:$dead: Connection refused" \
     "... and the dead one is logged down"
-is "$(get dyn)" "A" "dyn.tlsward.test is 127.0.0.1: backend A"
-hosts "127.0.0.2 dyn.tlsward.test"
+is "$(get dyn)$(get dyn2)" "AA" "dyn.tlsward.test and dyn2.tlsward.test are 127.0.0.1: backend A"
+hosts "127.0.0.2 dyn.tlsward.test" "127.0.0.2 dyn2.tlsward.test"
 kill "$APID"; wait "$APID" 2>/dev/null
 is "$(get dyn)" "" "it moves and A dies: the next session fails"
 wait_log 'service dyn: forward dyn\.tlsward\.test:[0-9]+: new addresses' 8
 ok $? "... the failure makes the daemon look the name up at once"
 is "$(get dyn)" "B" "... and the next session goes to its new address"
+is "$(get dyn2)" "C" "two targets, the first moves and A dies: the second one serves"
+wait_log 'service dyn2: forward dyn2\.tlsward\.test:[0-9]+: new addresses' 8
+ok $? "... the first one's name is looked up at once"
+is "$(get dyn2)" "B" "... and it is tried again at its new address at once, not after its 10 s pause"
+like "$(cat "$DLOG")" "service dyn2: forward target dyn2\\.tlsward\\.test:$APORT up again" \
+    "... and logged up again"
 wpid=$(worker_pid)
 kill -KILL "$wpid"
 wait_file "$DLOG" "worker [0-9]+ started" 10

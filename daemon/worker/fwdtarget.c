@@ -81,14 +81,29 @@ fwdt_addrs_unref(struct fwd_addrs *a)
 }
 
 void
+fwdt_inherit(struct fwd_target *t, struct fwd_target *old)
+{
+	pthread_mutex_lock(&old->lock);
+	t->down = old->down;
+	t->retry_ms = old->retry_ms;
+	t->backoff_ms = old->backoff_ms;
+	pthread_mutex_unlock(&old->lock);
+}
+
+void
 fwdt_update(struct fwd_target *t, const struct sockaddr_storage *ss,
     size_t n)
 {
 	struct fwd_addrs *a = addrs_new(ss, n), *old;
+	int changed;
 
 	pthread_mutex_lock(&t->lock);
 	old = t->addrs;
+	changed = old->n != n ||
+	    memcmp(old->a, ss, n * sizeof(*ss)) != 0;
 	t->addrs = a;
+	if (changed && t->down)
+		__atomic_store_n(&t->retry_ms, 0, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&t->lock);
 	fwdt_addrs_unref(old);
 }

@@ -63,7 +63,15 @@ struct fwd_addrs *fwdt_addrs(struct fwd_target *t);
 /* Drops a reference; NULL is a no-op. */
 void	fwdt_addrs_unref(struct fwd_addrs *a);
 
-/* Replaces the address set (n records). */
+/* Takes the health of old, the same target in the generation that a
+ * reload replaces: a target that was down stays down (and skipped) for
+ * the rest of its pause, and its backoff goes on doubling. t is not in
+ * use yet; old may be. */
+void	fwdt_inherit(struct fwd_target *t, struct fwd_target *old);
+
+/* Replaces the address set (n records). A target that is down is tried
+ * again at once if the set changed: its failures were the old
+ * addresses'. */
 void	fwdt_update(struct fwd_target *t, const struct sockaddr_storage *ss,
 	    size_t n);
 

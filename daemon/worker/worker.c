@@ -197,6 +197,36 @@ worker_setup(int ipc, struct ipc_msg *m, char *err, size_t errlen)
 	return acceptor_start(ls, err, errlen);
 }
 
+/* The forward targets of rt that the current generation has too (same
+ * service, same text) keep their health: a reload does not make the
+ * worker try a dead backend again before its pause ends. */
+static void
+carry_health(struct rt *rt)
+{
+	struct rt *old = rt_current();
+	struct rt_svc *v, *o;
+	size_t i, j, k, l;
+
+	if (old == NULL)
+		return;
+	for (i = 0; i < rt->n; i++) {
+		v = &rt->svcs[i];
+		for (k = 0; k < old->n &&
+		    strcmp(old->svcs[k].name, v->name) != 0; k++)
+			;
+		if (k == old->n)
+			continue;
+		o = &old->svcs[k];
+		for (j = 0; j < v->nfwdt; j++)
+			for (l = 0; l < o->nfwdt; l++)
+				if (strcmp(v->fwdt[j].text,
+				    o->fwdt[l].text) == 0)
+					fwdt_inherit(&v->fwdt[j],
+					    &o->fwdt[l]);
+	}
+	rt_unref(old);
+}
+
 /* A later snapshot: a new generation for new sessions, and the new
  * listener set (kept listeners are the same sockets). READY carries the
  * generation number. */
@@ -229,6 +259,7 @@ worker_reload(int ipc, struct ipc_msg *m)
 	}
 	pool_limits(rt->min_threads, rt->max_threads, rt->queue_limit);
 	metrics_take(m, midx);
+	carry_health(rt);
 	rt_install(rt);
 	n = m->nfds;
 	m->nfds = 0;

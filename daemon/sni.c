@@ -50,16 +50,43 @@ struct sni_map {
 	int		 errors;	/* while building */
 };
 
-/* SSL_CTX ex_data: set (to the map) on the contexts a map made. */
-static int sni_ctx_idx = -1;
+/* SSL_CTX ex_data: set (to the map) on the contexts a map made. SSL
+ * ex_data: the client's text and session (sni_set_client; not owned). */
+static int sni_ctx_idx = -1, sni_ssl_idx = -1;
 static pthread_once_t sni_once = PTHREAD_ONCE_INIT;
+
+struct sni_client {
+	const char		*peer;
+	unsigned long long	 id;
+};
+
+static void
+sni_client_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
+    long argl, void *argp)
+{
+	free(ptr);
+}
 
 static void
 sni_index(void)
 {
 	if ((sni_ctx_idx = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL,
-	    NULL)) < 0)
+	    NULL)) < 0 || (sni_ssl_idx = SSL_get_ex_new_index(0, NULL, NULL,
+	    NULL, sni_client_free)) < 0)
 		log_panic("cannot allocate an OpenSSL ex_data index");
+}
+
+void
+sni_set_client(SSL *ssl, const char *peer, unsigned long long id)
+{
+	struct sni_client *c;
+
+	pthread_once(&sni_once, sni_index);
+	c = xmalloc(sizeof(*c));
+	c->peer = peer;
+	c->id = id;
+	if (SSL_set_ex_data(ssl, sni_ssl_idx, c) != 1)
+		free(c);	/* the lines fall back to the socket's peer */
 }
 
 const char *
@@ -128,30 +155,38 @@ lookup(const struct sni_map *m, const char *name)
 	return ctx;
 }
 
-/* The peer's address for a log line (the session's own line follows
- * with its id). */
+/* "sess=N service=S peer=P" for a log line: the client sni_set_client
+ * named, else the socket's peer (the session's own line follows with
+ * its id). */
 static void
-peer_text(SSL *ssl, char *buf, size_t len)
+peer_text(SSL *ssl, const char *service, char *buf, size_t len)
 {
+	const struct sni_client *c = sni_ssl_idx < 0 ? NULL :
+	    SSL_get_ex_data(ssl, sni_ssl_idx);
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 	char a[INET6_ADDRSTRLEN];
 	int fd = SSL_get_fd(ssl);
 
-	snprintf(buf, len, "unknown");
+	if (c != NULL) {
+		snprintf(buf, len, "sess=%llu service=%s peer=%s", c->id,
+		    service, c->peer);
+		return;
+	}
+	snprintf(buf, len, "service=%s peer=unknown", service);
 	memset(&ss, 0, sizeof(ss));
 	if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &sl) != 0)
 		return;
 	if (ss.ss_family == AF_INET && inet_ntop(AF_INET,
 	    &((struct sockaddr_in *)&ss)->sin_addr, a, sizeof(a)) != NULL)
-		snprintf(buf, len, "[%s]:%u", a,
+		snprintf(buf, len, "service=%s peer=[%s]:%u", service, a,
 		    ntohs(((struct sockaddr_in *)&ss)->sin_port));
 	else if (ss.ss_family == AF_INET6 && inet_ntop(AF_INET6,
 	    &((struct sockaddr_in6 *)&ss)->sin6_addr, a, sizeof(a)) != NULL)
-		snprintf(buf, len, "[%s]:%u", a,
+		snprintf(buf, len, "service=%s peer=[%s]:%u", service, a,
 		    ntohs(((struct sockaddr_in6 *)&ss)->sin6_port));
 	else if (ss.ss_family == AF_UNIX)
-		snprintf(buf, len, "local");
+		snprintf(buf, len, "service=%s peer=local", service);
 }
 
 /* The sent name in lower case with bytes outside printable ASCII as
@@ -177,24 +212,22 @@ unknown(SSL *ssl, const struct sni_map *m, const char *name, int valid,
 {
 	static struct log_limit invalid = LOG_LIMIT_INIT,
 	    refused = LOG_LIMIT_INIT;
-	char peer[INET6_ADDRSTRLEN + 16];
+	char who[512];
 
-	peer_text(ssl, peer, sizeof(peer));
+	peer_text(ssl, m->service, who, sizeof(who));
 	if (!valid)
-		log_warnx_limited(&invalid, "service=%s peer=%s: TLS SNI "
-		    "\"%s\" is invalid%s", m->service, peer, name, m->refuse ?
-		    ": refused" : "");
+		log_warnx_limited(&invalid, "%s: TLS SNI \"%s\" is invalid%s",
+		    who, name, m->refuse ? ": refused" : "");
 	if (m->refuse) {
 		if (valid)
-			log_warnx_limited(&refused, "service=%s peer=%s: TLS "
-			    "SNI %s not matched: refused (unrecognized_name)",
-			    m->service, peer, name);
+			log_warnx_limited(&refused, "%s: TLS SNI %s not "
+			    "matched: refused (unrecognized_name)", who, name);
 		*al = SSL_AD_UNRECOGNIZED_NAME;
 		return SSL_TLSEXT_ERR_ALERT_FATAL;
 	}
 	if (valid)
-		log_info("service=%s peer=%s: TLS SNI %s not matched, using "
-		    "the default certificate", m->service, peer, name);
+		log_info("%s: TLS SNI %s not matched, using the default "
+		    "certificate", who, name);
 	return SSL_TLSEXT_ERR_NOACK;
 }
 

@@ -46,6 +46,14 @@ int	sni_map_build(const struct snapshot *s, size_t i, enum tls_level level,
  * certificate (an entry matched), else NULL. Any thread. */
 const char *sni_matched(const SSL *ssl);
 
+/* Names the client of ssl, a server-side SSL of a service with a map,
+ * for the map's log lines: peer ("[addr]:port", the address a PROXY
+ * header gave where one was accepted) and the session id. peer is not
+ * copied: it must outlive ssl (the session's own text, which may change
+ * until the handshake starts). Without it the lines name the socket's
+ * peer. */
+void	sni_set_client(SSL *ssl, const char *peer, unsigned long long id);
+
 /* The map's k-th context (from 0), or NULL past the last or for a NULL
  * map: for the certificates "tlsward status" lists. */
 SSL_CTX	*sni_map_ctx(const struct sni_map *m, size_t k);

@@ -47,7 +47,10 @@ backend_start echo; EPORT=$BPORT
 TLSP=$(free_port)
 daemon_setup
 LB="-o tlsproxy_proxy_trusted_networks=127.0.0.1/32 -o tlsproxy_proxy_send=v2 -o tlsproxy_proxy_header_timeout=2s"
+cat "$CONF"/key-*.pem "$CONF"/cert-*.pem > "$CONF/lh.pem"
+chmod 600 "$CONF/lh.pem"
 services "lb 127.0.0.1:0 server 127.0.0.1:$RPORT -o tlsproxy_proxy_accept=any $LB" \
+    "lbsni 127.0.0.1:0 server 127.0.0.1:$RPORT -o tlsproxy_proxy_accept=any $LB -o tls_server_sni_maps=inline:{localhost=lh.pem} -o tlsproxy_sni_refuse_unknown=yes" \
     "lb2 127.0.0.1:0 server 127.0.0.1:$RPORT -o tlsproxy_proxy_accept=v2 $LB -o tlsproxy_source_session_limit=1" \
     "strict 127.0.0.1:0 server 127.0.0.1:$RPORT -o tlsproxy_proxy_accept=any -o tlsproxy_proxy_trusted_networks=192.0.2.0/24" \
     "tls 127.0.0.1:$TLSP server 127.0.0.1:$EPORT" \
@@ -88,6 +91,10 @@ like "$(cat "$DLOG")" 'service=lb: Anonymous TLS connection established from \[1
 out=$(ppclient "$LBP" --pre 'PROXY TCP4 192.0.2.9 127.0.0.1 5555 443\r\n' --line v1-same-segment)
 like "$out" 'got=v1-same-segment' "v1 header and ClientHello in one segment: nothing of the TLS data is lost"
 like "$(tail -n 1 "$REC")" '^v2 PROXY fam=0x11 src=192\.0\.2\.9:5555 dst=127\.0\.0\.1:443 ' "v1's addresses reach the backend (192.0.2.9:5555 -> 127.0.0.1:443)"
+out=$(ppclient "$(port_of lbsni)" --pre 'PROXY TCP4 192.0.2.77 127.0.0.1 6666 443\r\n' --sni nope.example.com --line sni)
+like "$out" 'error=' "behind a balancer, an unknown SNI name is refused"
+wait_log 'sess=[0-9]+ service=lbsni peer=\[192\.0\.2\.77\]:6666: TLS SNI nope\.example\.com not matched: refused' 5
+ok $? "... and the refusal names the client the PROXY header gave, not the balancer"
 out=$(ppclient "$LBP" --pre 'PROXY UNKNOWN\r\n' --line unknown)
 like "$out" 'got=unknown' "v1 UNKNOWN: the connection's own addresses stand"
 like "$(tail -n 1 "$REC")" '^v2 PROXY fam=0x11 src=127\.0\.0\.1:[0-9]+ ' "... and reach the backend"

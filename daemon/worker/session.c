@@ -224,6 +224,8 @@ sess_ssl(struct sess *s, SSL_CTX *ctx, int fd, BIO *bio, int is_server,
 		SSL_set_bio(s->ssl, bio, bio);	/* s->ssl owns bio */
 	if (s->svc->loglevel >= 2)	/* the handshake lines name it */
 		tlspol_peer(s->ssl)->sess_id = s->id;
+	if (is_server && s->svc->sni_map != NULL)	/* its lines name it */
+		sni_set_client(s->ssl, s->peer, s->id);
 	if (is_server)
 		SSL_set_accept_state(s->ssl);
 	else {

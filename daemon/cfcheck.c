@@ -19,7 +19,7 @@
 int
 cfcheck_run(const char *dir)
 {
-	struct loader_opts lo = { 0, NULL, NULL, NULL };
+	struct loader_opts lo = { 0, NULL, NULL, NULL, NULL };
 	struct loader ld;
 	struct rt *rt;
 	char err[1024];

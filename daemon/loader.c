@@ -521,7 +521,8 @@ host_may_resolve(const char *host)
 	    &a6) != 1;
 }
 
-/* Looks target t up into ss[0..*np). A valid host name that does not
+/* Looks target t up into ss[0..*np), or on a reload takes what the
+ * supervisor's resolver has for it. A valid host name that does not
  * resolve (yet) is a warning: the service refuses connections until the
  * supervisor's resolver finds it (resolver.h). */
 static void
@@ -532,6 +533,15 @@ fwd_lookup(struct lctx *lc, const struct service *svc,
 	int soft = 0;
 
 	*np = 0;
+	if (lc->lo->res != NULL && resolver_cached(lc->lo->res, t->host,
+	    t->port != NULL ? t->port : "", ss, np) == 0) {
+		if (*np == 0)
+			log_warnx("service %s: forward %s: does not resolve "
+			    "yet; refusing connections to it, retrying every "
+			    "%lld s", svc->name, t->text, resolver_retry_s(
+			    lc->ld->g.resolve_interval_s));
+		return;
+	}
 	if (resolver_lookup(t->host, t->port, ss, np, &soft, why,
 	    sizeof(why)) == 0)
 		return;

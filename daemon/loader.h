@@ -59,6 +59,7 @@ struct loader {
 };
 
 struct buf;
+struct resolver;
 
 /* How to load. */
 struct loader_opts {
@@ -74,6 +75,11 @@ struct loader_opts {
 					 * every file and directory the load
 					 * read or tried to read, each ending
 					 * with "\n", also when it failed */
+	struct resolver		*res;	/* reload: forward names it watches
+					 * take its current addresses, with no
+					 * look-up that could hold up the
+					 * supervisor; NULL: look every name
+					 * up */
 };
 
 /* Loads everything for configuration directory dir. Every problem is

@@ -226,7 +226,7 @@ int
 main(int argc, char **argv)
 {
 	struct opts o = { NULL, 0, 0, 0 };
-	struct loader_opts lo = { 1, NULL, NULL, NULL };
+	struct loader_opts lo = { 1, NULL, NULL, NULL, NULL };
 	struct sup_opts so;
 	struct loader ld;
 	char *pidfile = NULL, *dir;

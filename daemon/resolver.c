@@ -418,6 +418,27 @@ resolver_poke(struct resolver *r, size_t svc_idx, size_t tgt_idx)
 	pthread_mutex_unlock(&r->lock);
 }
 
+int
+resolver_cached(struct resolver *r, const char *host, const char *port,
+    struct sockaddr_storage *ss, size_t *np)
+{
+	const struct resolver_ent *e;
+	size_t i;
+	int rc = -1;
+
+	pthread_mutex_lock(&r->lock);
+	for (i = 0; i < r->nents && rc < 0; i++) {
+		e = &r->ents[i];
+		if (strcmp(e->host, host) != 0 || strcmp(e->port, port) != 0)
+			continue;
+		*np = e->naddr;	/* a failing name keeps its last good ones */
+		memcpy(ss, e->addr, *np * sizeof(*ss));
+		rc = 0;
+	}
+	pthread_mutex_unlock(&r->lock);
+	return rc;
+}
+
 void
 resolver_resend(struct resolver *r)
 {

@@ -93,6 +93,14 @@ void		 resolver_set(struct resolver *r, struct resolver_ent *ents,
 void		 resolver_poke(struct resolver *r, size_t svc_idx,
 		    size_t tgt_idx);
 
+/* What the thread has for host:port (any service's target): 0 with its
+ * current addresses in ss[0..*np) (the last good ones while a look-up
+ * fails; *np is 0 while it has never resolved), or -1 if it does not watch that name. Never blocks on a
+ * look-up. */
+int		 resolver_cached(struct resolver *r, const char *host,
+		    const char *port, struct sockaddr_storage *ss,
+		    size_t *np);
+
 /* Queues every target's current addresses again (a new worker started
  * with the load's). */
 void		 resolver_resend(struct resolver *r);

@@ -515,7 +515,7 @@ static int
 sup_reload(struct sup *s, struct buf *errs)
 {
 	struct buf tried;
-	struct loader_opts lo = { 1, s->ld, errs, &tried };
+	struct loader_opts lo = { 1, s->ld, errs, &tried, s->res };
 	int rc;
 
 	buf_init(&tried);

@@ -8,7 +8,8 @@
 # up every 7 s, one with TTL 1 every 5 s (the floor), one with TTL 3600
 # every 12 s (the interval caps); DNS is not asked about a name that
 # /etc/hosts has, which is looked up every 12 s; the TTL is learned right after the start, so a name with a
-# short TTL that moves is followed within its TTL, not the interval.
+# short TTL that moves is followed within its TTL, not the interval;
+# when the name server stops answering, a reload does not wait for it.
 if [ -z "$TW_T39_NS" ]; then
 	if [ "$(id -u)" = 0 ] &&
 	    unshare -n -m --propagation private true 2>/dev/null; then
@@ -136,6 +137,20 @@ like "$(cat "$DLOG")" 'service hostsonly: forward hostsonly\.tlsward\.test:[0-9]
 is "$(get hostsonly)" "A" "... and it is served from /etc/hosts"
 unlike "$(cat "$DLOG")" 'reload|AddressSanitizer|runtime error' \
     "no reload, no sanitizer report"
+
+# The name server stops answering: a reload takes the addresses the
+# resolver thread has; it does not wait for DNS.
+zone DROP
+tw status >/dev/null
+t1=$(date +%s%N)
+out=$(tw reload 2>&1); rc=$?
+ms=$(( ($(date +%s%N) - t1) / 1000000 ))
+is "$rc" 0 "DNS stops answering: tlsward reload succeeds ($out)"
+ok $(( ms < 1500 ? 0 : 1 )) "... at once, with the resolver's addresses: no look-up ($ms ms)"
+is "$(get mid)$(get short)" "AB" "... and the services keep their addresses"
+sleep 3
+like "$(grep -c ' dropped$' "$T/dns.log")" '^[1-9]' "... while the resolver thread's look-ups go unanswered"
+is "$(get mid)" "A" "... they keep them then too"
 
 daemon_stop
 ok $? "the daemon stops"

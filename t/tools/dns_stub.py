@@ -2,8 +2,10 @@
 """dns_stub.py ADDR PORT ZONE LOG READY - a tiny authoritative DNS server
 over UDP for tests. ZONE has lines "NAME A|AAAA TTL ADDRESS", read again
 for every query. A name in ZONE without a record of the asked type gets
-an empty answer (NODATA); other names NXDOMAIN. Every query is logged to
-LOG as "TIME NAME TYPE" (TIME in seconds, monotonic). READY is written
+an empty answer (NODATA); other names NXDOMAIN; a line "DROP" makes it
+answer nothing at all (a dead name server). Every query is logged to
+LOG as "TIME NAME TYPE" (TIME in seconds, monotonic), "dropped" after
+it when it was not answered. READY is written
 once the socket is bound. Malformed queries are dropped."""
 import socket
 import struct
@@ -18,7 +20,9 @@ def read_zone(path):
     try:
         for line in open(path):
             f = line.split()
-            if len(f) == 4:
+            if f == ["DROP"]:
+                zone["DROP"] = True
+            elif len(f) == 4:
                 zone.setdefault((f[0].lower(), f[1]), []).append(
                     (int(f[2]), f[3]))
     except OSError:
@@ -51,7 +55,7 @@ def answer(q, zone):
     if p is None:
         return None, None
     qid, flags, name, qtype, end = p
-    known = any(k[0] == name for k in zone)
+    known = any(k[0] == name for k in zone if k != "DROP")
     recs = zone.get((name, TYPES.get(qtype, "?")), [])
     rcode = 0 if known else 3
     out = struct.pack("!HHHHHH", qid, 0x8400 | (flags & 0x0100) | rcode,
@@ -71,12 +75,15 @@ def main():
         f.write("ready\n")
     while True:
         q, peer = s.recvfrom(4096)
-        out, what = answer(q, read_zone(zpath))
+        zone = read_zone(zpath)
+        out, what = answer(q, zone)
         if out is None:
             continue
         with open(log, "a") as f:
-            f.write("%.3f %s %s\n" % (time.monotonic(), what[0], what[1]))
-        s.sendto(out, peer)
+            f.write("%.3f %s %s%s\n" % (time.monotonic(), what[0], what[1],
+                                         " dropped" if "DROP" in zone else ""))
+        if "DROP" not in zone:
+            s.sendto(out, peer)
 
 
 if __name__ == "__main__":

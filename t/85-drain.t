@@ -1,10 +1,11 @@
 #!/bin/sh
 # t/85-drain.t - stopping: SIGTERM stops accepting at once (new
-# connections are refused), lets sessions in flight finish and exits 0;
-# at tlsproxy_drain_timeout the rest are closed and it exits 0; a second
-# SIGTERM exits at once; SIGINT does the same in the foreground, and a
-# terminal's Ctrl-C (SIGINT to the whole process group) does not cut the
-# worker's sessions short.
+# connections are refused), lets sessions in flight finish (the metrics
+# endpoint answering meanwhile) and exits 0; at tlsproxy_drain_timeout
+# the rest are closed and it exits 0; a second SIGTERM exits at once;
+# SIGINT does the same in the foreground, and a terminal's Ctrl-C
+# (SIGINT to the whole process group) does not cut the worker's sessions
+# short.
 . "$TOP_SRCDIR/t/lib.sh"
 . "$TOP_SRCDIR/t/lib-daemon.sh"
 tap_setup
@@ -60,6 +61,7 @@ cat >> "$CONF/main.cf" <<EOT
 tlsproxy_admin_socket = $T/admin.sock
 tlsproxy_drain_timeout = 10s
 tlsproxy_idle_timeout = 60s
+tlsproxy_metrics_listen = 127.0.0.1:0
 EOT
 backend_start echo
 services "web 127.0.0.1:0 server 127.0.0.1:$BPORT"
@@ -78,6 +80,10 @@ ok $? "new connections are refused while it drains"
 ok "$([ ! -e "$T/admin.sock" ]; echo $?)" "the admin socket is closed while it drains"
 kill -0 "$DPID" 2>/dev/null
 ok $? "the daemon waits for the session"
+mport=$(sed -n 's/.*metrics: listening on \[.*\]:\([0-9]*\)$/\1/p' "$DLOG" | tail -n 1)
+like "$(curl -s --max-time 5 "http://127.0.0.1:$mport/metrics")" \
+    'tlsward_sessions_active\{service="web"\} 1' \
+    "the metrics endpoint still answers while it drains, with the session"
 : > "$T/go1"
 exited_within 5
 ok $? "it exits once the session has finished"

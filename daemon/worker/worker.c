@@ -271,18 +271,46 @@ worker_reload(int ipc, struct ipc_msg *m)
 	(void)ipc_send(ipc, IPC_READY, gen, strlen(gen), NULL, 0);
 }
 
-/* Stops accepting, waits for sessions up to the deadline, exits. */
+/* Serves the metrics endpoint (if any) until the monotonic time until:
+ * a drain's wait between its looks at the sessions. */
+static void
+metrics_serve_until(int64_t until)
+{
+	struct pollfd pf[MHTTP_MAX_CONNS + 1];
+	int64_t left;
+	size_t n;
+	int rc, t;
+
+	while ((left = until - wd_now_ms()) > 0) {
+		n = mhttp_pollfds(pf);
+		t = mhttp_timeout_ms();
+		if (t < 0 || t > left)
+			t = (int)left;
+		if ((rc = poll(pf, n, t)) < 0 && errno != EINTR)
+			return;
+		mhttp_events(pf, rc > 0 ? n : 0);
+	}
+}
+
+/* Stops accepting, waits for sessions up to the deadline (the metrics
+ * endpoint still answers: a scrape shows the drain), exits. */
 static void
 worker_drain(const struct ipc_msg *m)
 {
 	long long ms = m->len > 0 ? atoll((const char *)m->data) : 0;
-	int64_t deadline = wd_now_ms() + ms;
+	int64_t deadline = wd_now_ms() + ms, now;
 	int busy;
 
 	acceptor_stop();
 	evloop_stop_accepting();
-	busy = evloop_wait_idle(deadline);
-	busy += pool_wait_idle(deadline);
+	for (;;) {
+		now = wd_now_ms();
+		busy = evloop_wait_idle(now);
+		busy += pool_wait_idle(now);
+		if (busy == 0 || now >= deadline)
+			break;
+		metrics_serve_until(now + 50 < deadline ? now + 50 : deadline);
+	}
 	if (busy > 0)
 		log_info("worker: drain deadline reached, closing %d "
 		    "session%s", busy, busy == 1 ? "" : "s");

@@ -163,7 +163,7 @@ text_staple(const struct rec *c)
 	    get(c, "ocsp_next_update"));
 	if (expired) {
 		printf("EXPIRED ");
-		text_duration(in < 0 ? (unsigned long long)-in : 0);
+		text_duration(in < 0 ? 0ULL - (unsigned long long)in : 0);
 		printf(" ago: no longer sent)\n");
 	} else {
 		printf("expires in ");
@@ -188,10 +188,11 @@ text_certs(const struct recs *rs, const struct rec *sv)
 		    strcmp(get(c, "service"), name) != 0)
 			continue;
 		left = strtoll(get(c, "days_left"), NULL, 10);
-		printf("  certificate: %s, %s %s bits, expires %s (%lld day%s "
+		printf("  certificate: %s, %s %s bits, expires %s (%llu day%s "
 		    "%s)\n", get(c, "subject"), get(c, "algorithm"),
-		    get(c, "bits"), get(c, "not_after"),
-		    left < 0 ? -left : left, left == 1 || left == -1 ? "" : "s",
+		    get(c, "bits"), get(c, "not_after"), left < 0 ?
+		    0ULL - (unsigned long long)left : (unsigned long long)left,
+		    left == 1 || left == -1 ? "" : "s",
 		    left < 0 ? "ago: EXPIRED" : "left");
 		if (strcmp(get(c, "ocsp"), "stapled") == 0 ||
 		    strcmp(get(c, "ocsp"), "expired") == 0) {

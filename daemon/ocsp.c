@@ -6,7 +6,9 @@
  * Runs in: the worker (at start before the sandbox, at reload inside
  * it) and the supervisor for -t and a reload's check: ocsp_attach
  * parses memory only. The status callback runs on worker threads; the
- * kept responses are immutable but for a "stale, said" flag (atomic).
+ * kept responses are immutable but for a "stale, said" flag (atomic) and
+ * the sent counter they point at (atomic, set before the context
+ * serves).
  * Owns: the kept responses, hung on the SSL_CTX (ex_data) and freed
  * with it.
  */

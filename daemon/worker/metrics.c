@@ -1,8 +1,9 @@
 /*
  * metrics.c - the Prometheus exposition of the worker's counters: the
- * per-service counters (stats.h), the certificates in use (status.h),
- * the event loops and the pool, and what the supervisor reports
- * (restarts, reloads).
+ * per-service counters (stats.h), the certificates in use and their OCSP
+ * staples (status.h), the client session cache, the ticket key ring
+ * (tkring.h), the event loops and the pool, and what the supervisor
+ * reports (restarts, reloads).
  *
  * Runs in: the worker's control thread. Owns the supervisor's counters
  * as last received.

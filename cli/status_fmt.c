@@ -367,16 +367,33 @@ json_str(const char *s)
 	putchar('"');
 }
 
-/* Numbers as numbers: an optional "-" and digits. */
+/* Numbers as numbers: an optional "-" and digits, without a leading
+ * zero (JSON has none). */
 static void
 json_val(const char *v)
 {
 	const char *p = v + (*v == '-');
 
-	if (*p != '\0' && strspn(p, "0123456789") == strlen(p))
+	if (*p != '\0' && strspn(p, "0123456789") == strlen(p) &&
+	    (*p != '0' || p[1] == '\0'))
 		fputs(v, stdout);
 	else
 		json_str(v);
+}
+
+/* Fields that are text even when they look like a number: a key name
+ * in hex may be all digits. */
+static int
+json_is_text(const char *k)
+{
+	static const char *const text[] = { "key_name", "name", "subject",
+	    "path", NULL };
+	size_t i;
+
+	for (i = 0; text[i] != NULL; i++)
+		if (strcmp(k, text[i]) == 0)
+			return 1;
+	return 0;
 }
 
 static void
@@ -385,7 +402,10 @@ json_kv(const char *k, const char *v, int *nth)
 	printf("%s", (*nth)++ ? ", " : "");
 	json_str(k);
 	printf(": ");
-	json_val(v);
+	if (json_is_text(k))
+		json_str(v);
+	else
+		json_val(v);
 }
 
 /* Does key start with one of the prefixes of skip (NULL-terminated, or

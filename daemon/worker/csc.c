@@ -1,7 +1,8 @@
 /*
  * csc.c - the client-role session cache (csc.h): a fixed table of slots,
  * one session per policy key, locked in stripes; the per-SSL state that
- * holds a session back until the handshake's checks have passed.
+ * holds a session back until the handshake's checks have passed; the
+ * per-service counters (stats.h: a slot remembers whose entry it holds).
  *
  * Runs in: the worker, any thread. Sessions are reference-counted
  * (SSL_SESSION_up_ref / SSL_SESSION_free): a slot owns one reference, an

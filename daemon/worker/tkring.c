@@ -1,7 +1,10 @@
 /*
  * tkring.c - the worker's session ticket key ring (tkring.h): keys from
  * the ticket key file or made here, the rotation by time, and the
- * OpenSSL callback that encrypts and decrypts tickets with them.
+ * OpenSSL callback that encrypts and decrypts tickets with them (and
+ * counts them: relaxed atomics), and the ring's description for "tlsward
+ * status" (tkring_info: never key material, only the start of the key
+ * name tickets carry in clear).
  *
  * Runs in: the worker. The ring is guarded by a read-write lock: a
  * handshake holds it for reading while it sets up its cipher and MAC (no

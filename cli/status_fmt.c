@@ -151,6 +151,79 @@ text_duration(unsigned long long s)
 		printf("%llus", s);
 }
 
+/* "expires in 1h 2m" or "EXPIRED 3m 4s ago: no longer sent". */
+static void
+text_staple(const struct rec *c)
+{
+	long long in = strtoll(get(c, "ocsp_expires_in_s"), NULL, 10);
+	int expired = strcmp(get(c, "ocsp"), "expired") == 0;
+
+	printf("    OCSP staple: %s, thisUpdate %s, nextUpdate %s (",
+	    get(c, "ocsp_status"), get(c, "ocsp_this_update"),
+	    get(c, "ocsp_next_update"));
+	if (expired) {
+		printf("EXPIRED ");
+		text_duration(in < 0 ? 0ULL - (unsigned long long)in : 0);
+		printf(" ago: no longer sent)\n");
+	} else {
+		printf("expires in ");
+		text_duration(in > 0 ? (unsigned long long)in : 0);
+		printf(")\n");
+	}
+}
+
+/* A service's certificates, each with its OCSP staple if it has one;
+ * the number of staples sent if any was kept or sent. */
+static void
+text_certs(const struct recs *rs, const struct rec *sv)
+{
+	const char *name = get(sv, "name");
+	size_t i, stapled = 0;
+	long long left;
+
+	for (i = 0; i < rs->n; i++) {
+		const struct rec *c = &rs->v[i];
+
+		if (strcmp(c->type, "cert") != 0 ||
+		    strcmp(get(c, "service"), name) != 0)
+			continue;
+		left = strtoll(get(c, "days_left"), NULL, 10);
+		printf("  certificate: %s, %s %s bits, expires %s (%llu day%s "
+		    "%s)\n", get(c, "subject"), get(c, "algorithm"),
+		    get(c, "bits"), get(c, "not_after"), left < 0 ?
+		    0ULL - (unsigned long long)left : (unsigned long long)left,
+		    left == 1 || left == -1 ? "" : "s",
+		    left < 0 ? "ago: EXPIRED" : "left");
+		if (strcmp(get(c, "ocsp"), "stapled") == 0 ||
+		    strcmp(get(c, "ocsp"), "expired") == 0) {
+			text_staple(c);
+			stapled++;
+		}
+	}
+	if (stapled > 0 || num(sv, "ocsp_sent") > 0)
+		printf("  OCSP:        %llu staple%s sent\n",
+		    num(sv, "ocsp_sent"), num(sv, "ocsp_sent") == 1 ? "" : "s");
+}
+
+/* A client side's session cache: off, or its timeout and counters. */
+static void
+text_csc(const struct rec *sv)
+{
+	if (*get(sv, "csc_timeout_s") == '\0')
+		return;
+	if (num(sv, "csc_timeout_s") == 0 && num(sv, "csc_entries") == 0) {
+		printf("  session cache: off\n");
+		return;
+	}
+	printf("  session cache: %llu s timeout; %llu entr%s; %llu hit%s, "
+	    "%llu miss%s; %llu expired, %llu evicted\n",
+	    num(sv, "csc_timeout_s"), num(sv, "csc_entries"),
+	    num(sv, "csc_entries") == 1 ? "y" : "ies", num(sv, "csc_hits"),
+	    num(sv, "csc_hits") == 1 ? "" : "s", num(sv, "csc_misses"),
+	    num(sv, "csc_misses") == 1 ? "" : "es", num(sv, "csc_expired"),
+	    num(sv, "csc_evicted"));
+}
+
 /* A service's forward targets: up, or down and when it is tried again;
  * how many addresses each has. */
 static void
@@ -203,21 +276,37 @@ text_service(const struct recs *rs, const struct rec *sv)
 	text_endings(sv);
 	printf("  bytes:       %llu in, %llu out\n", num(sv, "bytes_in"),
 	    num(sv, "bytes_out"));
-	for (i = 0; i < rs->n; i++) {
-		const struct rec *c = &rs->v[i];
-		long long left;
-
-		if (strcmp(c->type, "cert") != 0 ||
-		    strcmp(get(c, "service"), name) != 0)
-			continue;
-		left = strtoll(get(c, "days_left"), NULL, 10);
-		printf("  certificate: %s, %s %s bits, expires %s (%lld day%s "
-		    "%s)\n", get(c, "subject"), get(c, "algorithm"),
-		    get(c, "bits"), get(c, "not_after"),
-		    left < 0 ? -left : left, left == 1 || left == -1 ? "" : "s",
-		    left < 0 ? "ago: EXPIRED" : "left");
-	}
+	text_csc(sv);
+	text_certs(rs, sv);
 	text_forward(rs, name);
+}
+
+/* The worker's session ticket keys: how many, from where, the newest
+ * (its short name, age, place in the file), the tickets counted. */
+static void
+text_tickets(const struct rec *t)
+{
+	int file = strcmp(get(t, "source"), "file") == 0;
+
+	if (t == NULL)
+		return;
+	printf("session tickets: %llu key%s %s", num(t, "keys"),
+	    num(t, "keys") == 1 ? "" : "s", file ? "from " : "made in memory");
+	if (file)
+		printf("%s", get(t, "path"));
+	if (num(t, "keys") > 0) {
+		printf(" (newest: ");
+		if (file)
+			printf("key %s of %s, ", get(t, "key_position"),
+			    get(t, "keys"));
+		printf("name %s, %s ", get(t, "key_name"), file ? "loaded" :
+		    "made");
+		text_duration(num(t, "key_age_s"));
+		printf(" ago%s)", num(t, "key_due") ? ", replaced at the next "
+		    "ticket" : "");
+	}
+	printf("; %llu issued, %llu decrypted, %llu refused\n",
+	    num(t, "issued"), num(t, "decrypted"), num(t, "refused"));
 }
 
 static void
@@ -253,6 +342,7 @@ text_print(const struct recs *rs)
 		printf("hand-off pool: %s busy, %s idle, %s max threads; %s queued "
 		    "(limit %s)\n", get(p, "busy"), get(p, "idle"),
 		    get(p, "max"), get(p, "queued"), get(p, "queue_limit"));
+	text_tickets(first(rs, "tickets"));
 	for (i = 0; i < rs->n; i++)
 		if (strcmp(rs->v[i].type, "service") == 0)
 			text_service(rs, &rs->v[i]);
@@ -277,16 +367,33 @@ json_str(const char *s)
 	putchar('"');
 }
 
-/* Numbers as numbers: an optional "-" and digits. */
+/* Numbers as numbers: an optional "-" and digits, without a leading
+ * zero (JSON has none). */
 static void
 json_val(const char *v)
 {
 	const char *p = v + (*v == '-');
 
-	if (*p != '\0' && strspn(p, "0123456789") == strlen(p))
+	if (*p != '\0' && strspn(p, "0123456789") == strlen(p) &&
+	    (*p != '0' || p[1] == '\0'))
 		fputs(v, stdout);
 	else
 		json_str(v);
+}
+
+/* Fields that are text even when they look like a number: a key name
+ * in hex may be all digits. */
+static int
+json_is_text(const char *k)
+{
+	static const char *const text[] = { "key_name", "name", "subject",
+	    "path", NULL };
+	size_t i;
+
+	for (i = 0; text[i] != NULL; i++)
+		if (strcmp(k, text[i]) == 0)
+			return 1;
+	return 0;
 }
 
 static void
@@ -295,7 +402,10 @@ json_kv(const char *k, const char *v, int *nth)
 	printf("%s", (*nth)++ ? ", " : "");
 	json_str(k);
 	printf(": ");
-	json_val(v);
+	if (json_is_text(k))
+		json_str(v);
+	else
+		json_val(v);
 }
 
 /* Does key start with one of the prefixes of skip (NULL-terminated, or
@@ -371,10 +481,69 @@ json_service_recs(const struct recs *rs, const struct rec *sv,
 	}
 }
 
+/* The fields of r that start with prefix, as "NAME": VALUE without it;
+ * the field named bare (if not NULL) as "state". */
+static void
+json_group(const struct rec *r, const char *prefix, const char *bare,
+    int *nth)
+{
+	size_t i, len = strlen(prefix);
+
+	for (i = 0; r != NULL && i < r->n; i++) {
+		if (bare != NULL && strcmp(r->key[i], bare) == 0)
+			json_kv("state", r->val[i], nth);
+		else if (strncmp(r->key[i], prefix, len) == 0 &&
+		    r->key[i][len] != '\0')
+			json_kv(r->key[i] + len, r->val[i], nth);
+	}
+}
+
+/* A service's certificates, each with its "ocsp" object. */
+static void
+json_certs(const struct recs *rs, const struct rec *sv)
+{
+	static const char *const skip[] = { "service", "ocsp", NULL };
+	size_t i;
+	int n = 0, nth;
+
+	for (i = 0; i < rs->n; i++) {
+		const struct rec *c = &rs->v[i];
+
+		if (strcmp(c->type, "cert") != 0 ||
+		    strcmp(get(c, "service"), get(sv, "name")) != 0)
+			continue;
+		printf("%s{", n++ ? ", " : "");
+		nth = 0;
+		json_fields(c, skip, &nth);
+		printf("%s\"ocsp\": {", nth ? ", " : "");
+		nth = 0;
+		json_group(c, "ocsp_", "ocsp", &nth);
+		printf("}}");
+	}
+}
+
+/* "ocsp": {"sent": N}, and for a client side "session_cache": {...}. */
+static void
+json_service_tls(const struct rec *sv)
+{
+	int nth = 0;
+
+	printf(", \"ocsp\": {");
+	json_group(sv, "ocsp_", NULL, &nth);
+	printf("}");
+	if (*get(sv, "csc_timeout_s") == '\0')
+		return;
+	printf(", \"session_cache\": {");
+	nth = 0;
+	json_group(sv, "csc_", NULL, &nth);
+	printf("}");
+}
+
 static void
 json_service(const struct recs *rs, const struct rec *sv)
 {
-	static const char *const grouped[] = { "hs_", "bytes_", "end_", NULL };
+	static const char *const grouped[] = { "hs_", "bytes_", "end_",
+	    "ocsp_", "csc_", NULL };
 	char key[32];
 	size_t i;
 	int nth = 0;
@@ -390,9 +559,11 @@ json_service(const struct recs *rs, const struct rec *sv)
 	}
 	printf("}}");
 	json_endings(sv);
-	printf(", \"bytes\": {\"in\": %llu, \"out\": %llu}, "
-	    "\"certificates\": [", num(sv, "bytes_in"), num(sv, "bytes_out"));
-	json_service_recs(rs, sv, "cert");
+	printf(", \"bytes\": {\"in\": %llu, \"out\": %llu}",
+	    num(sv, "bytes_in"), num(sv, "bytes_out"));
+	json_service_tls(sv);
+	printf(", \"certificates\": [");
+	json_certs(rs, sv);
 	printf("], \"forward\": [");
 	json_service_recs(rs, sv, "forward");
 	printf("]}");
@@ -412,6 +583,8 @@ json_print(const struct recs *rs)
 		json_object("events", first(rs, "events"));
 	if (first(rs, "pool") != NULL)
 		json_object("pool", first(rs, "pool"));
+	if (first(rs, "tickets") != NULL)
+		json_object("tickets", first(rs, "tickets"));
 	printf("  \"services\": [");
 	for (i = 0; i < rs->n; i++) {
 		if (strcmp(rs->v[i].type, "service") != 0)

@@ -6,7 +6,9 @@
  * Runs in: the worker (at start before the sandbox, at reload inside
  * it) and the supervisor for -t and a reload's check: ocsp_attach
  * parses memory only. The status callback runs on worker threads; the
- * kept responses are immutable but for a "stale, said" flag (atomic).
+ * kept responses are immutable but for a "stale, said" flag (atomic) and
+ * the sent counter they point at (atomic, set before the context
+ * serves).
  * Owns: the kept responses, hung on the SSL_CTX (ex_data) and freed
  * with it.
  */
@@ -38,6 +40,8 @@ struct staple {
 					 * by pointer */
 	unsigned char	*der;
 	size_t		 len;
+	int		 status;	/* good or revoked */
+	time_t		 this_update;
 	time_t		 next_update;	/* not stapled from then on */
 	int		 stale_said;	/* atomic: "went stale" logged */
 	char		*path;		/* for the log */
@@ -48,6 +52,7 @@ struct staples {
 	char		*svc;
 	struct staple	 v[OCSP_MAX_CERTS];
 	size_t		 n;
+	uint64_t	*sent;		/* ocsp_count_sent, or NULL */
 };
 
 /* A certificate of the context, with its issuer from its chain. */
@@ -160,6 +165,8 @@ status_cb(SSL *ssl, void *arg)
 		OPENSSL_free(copy);
 		return SSL_TLSEXT_ERR_NOACK;
 	}
+	if (st->sent != NULL)
+		__atomic_add_fetch(st->sent, 1, __ATOMIC_RELAXED);
 	return SSL_TLSEXT_ERR_OK;
 }
 
@@ -284,6 +291,8 @@ staple_one(struct staples *st, const struct ocsp_cert *c, size_t n,
 	st->v[st->n].der = xmalloc(len);
 	memcpy(st->v[st->n].der, der, len);
 	st->v[st->n].len = len;
+	st->v[st->n].status = info.status;
+	st->v[st->n].this_update = info.this_update;
 	st->v[st->n].next_update = info.next_update;
 	st->v[st->n++].path = xstrdup(path);
 }
@@ -319,4 +328,40 @@ ocsp_attach(SSL_CTX *ctx, const struct snapshot *s, const char *paths,
 	}
 	SSL_CTX_set_tlsext_status_cb(ctx, status_cb);
 	return kept;
+}
+
+/* The context's kept responses, or NULL. */
+static struct staples *
+staples_of(SSL_CTX *ctx)
+{
+	if (ctx == NULL)
+		return NULL;
+	pthread_once(&ocsp_once, ocsp_index);
+	return SSL_CTX_get_ex_data(ctx, ocsp_idx);
+}
+
+int
+ocsp_staple_info(SSL_CTX *ctx, X509 *leaf, struct ocsp_staple_info *info)
+{
+	struct staples *st = staples_of(ctx);
+	size_t k;
+
+	for (k = 0; st != NULL && k < st->n; k++) {
+		if (st->v[k].leaf != leaf)
+			continue;
+		info->status = st->v[k].status;
+		info->this_update = st->v[k].this_update;
+		info->next_update = st->v[k].next_update;
+		return 1;
+	}
+	return 0;
+}
+
+void
+ocsp_count_sent(SSL_CTX *ctx, uint64_t *sent)
+{
+	struct staples *st = staples_of(ctx);
+
+	if (st != NULL)
+		st->sent = sent;
 }

@@ -13,6 +13,8 @@
 #define TLSWARD_OCSP_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <time.h>
 
 #include <openssl/ssl.h>
 
@@ -44,6 +46,24 @@ char	*ocsp_paths_beside(const struct snapshot *s, size_t i,
  * another server name gets its own call). */
 int	ocsp_attach(SSL_CTX *ctx, const struct snapshot *s, const char *paths,
 	    const char *svc);
+
+/* What ctx staples for leaf (one of its certificates, by pointer), for
+ * "tlsward status" and the metrics. */
+struct ocsp_staple_info {
+	int	 status;	/* V_OCSP_CERTSTATUS_GOOD or _REVOKED */
+	time_t	 this_update;
+	time_t	 next_update;	/* not stapled from then on */
+};
+
+/* 1 with *info when ctx keeps a response for leaf, else 0. Any thread:
+ * the kept responses are immutable. */
+int	ocsp_staple_info(SSL_CTX *ctx, X509 *leaf, struct ocsp_staple_info *info);
+
+/* Makes ctx's status callback add one to *sent (atomically, relaxed)
+ * for each response it sends; sent must outlive ctx (stats.h blocks
+ * do). Nothing when ctx keeps no response. The worker calls it before
+ * the context serves. */
+void	ocsp_count_sent(SSL_CTX *ctx, uint64_t *sent);
 
 /* With quiet set, ocsp_attach logs nothing: for the supervisor's check
  * of a reload, whose worker then logs the same findings. Not

@@ -6,7 +6,9 @@
 # key it retired no longer resumes; the file is 0600, refused when
 # others may read it or someone else owns it or it is malformed, picked
 # up by the file watcher, and never opened by the worker (which cannot
-# read it).
+# read it). "tlsward status" (text and --json) and the metrics show the
+# ring: how many keys, from where, the newest key's short name, age and
+# place in the file, and the tickets issued, decrypted and refused.
 . "$TOP_SRCDIR/t/lib.sh"
 . "$TOP_SRCDIR/t/lib-daemon.sh"
 tap_setup
@@ -23,15 +25,45 @@ sess() {
 	    sed -n 's/^\(New\|Reused\), .*/\1/p' | head -n 1
 }
 
+# tk EXPR: a Python expression on the "tickets" object of the JSON status
+tk() {
+	tw status --json | python3 -c 'import json, sys; t = json.load(sys.stdin)["tickets"]; print(eval(sys.argv[1]))' "$1"
+}
+# kname8 SESSFILE: the first 4 bytes of the ticket's key name, in hex
+kname8() {
+	openssl sess_id -in "$1" -noout -text 2>/dev/null |
+	    sed -n '/TLS session ticket:/{n;s/^ *0000 - //;s/   .*//;p;}' | tr -d ' -' | cut -c1-8
+}
+PROM="python3 $TOP_SRCDIR/t/tools/prom_check.py"
+
 daemon_setup
+echo 'tlsproxy_metrics_listen = 127.0.0.1:0' >> "$CONF/main.cf"
 backend_start echo
 services "web 127.0.0.1:0 server 127.0.0.1:$BPORT"
 daemon_start || { daemon_log; tap_done; exit 1; }
 web=$(port_of web)
+MPORT=$(sed -n 's/.*metrics: listening on \[127\.0\.0\.1\]:\([0-9]*\)$/\1/p' "$DLOG" | tail -n 1)
+metric() { curl -sf --max-time 10 "http://127.0.0.1:$MPORT/metrics" > "$T/m" && $PROM "$T/m" "$@"; }
 
 # the worker's own keys
+is "$(tk '(t["keys"], t["issued"], t["decrypted"], t["refused"])')" "(0, 0, 0, 0)" \
+    "status before a handshake: no key yet, no ticket counted"
 is "$(sess "$web" "$T/s13")" New "TLS 1.3: a first session is new"
+is "$(tk '(t["keys"], t["source"], "path" in t)')" "(1, 'memory', False)" \
+    "status --json: the worker made one key, in memory, no file"
+is "$(tk 't["key_name"]')" "$(kname8 "$T/s13")" "... its short name is the start of the key name the ticket carries"
+issued=$(tk 't["issued"]')
+ok "$([ "$issued" -ge 1 ]; echo $?)" "... the tickets sent are counted as issued ($issued)"
 is "$(sess "$web" "$T/x" "$T/s13")" Reused "... and resumes with its ticket"
+is "$(tk '(t["decrypted"], t["refused"])')" "(1, 0)" "status: the resumption counts one ticket decrypted, none refused"
+ok "$([ "$(tk 't["issued"]')" -gt "$issued" ]; echo $?)" "... and the resumed session's new ticket as issued"
+out=$(tw status)
+like "$out" '^session tickets: 1 key made in memory \(newest: name [0-9a-f]{8}, made [0-9]+s ago\); [0-9]+ issued, 1 decrypted, 0 refused$' \
+    "status (text): the ring in one line"
+ok "$(metric >/dev/null; echo $?)" "the metrics parse (strict)"
+is "$(metric tlsward_ticket_keys source=memory).$(metric tlsward_ticket_keys source=file)" 1.0 "metrics: one key, from memory"
+is "$(metric tlsward_tickets_decrypted_total).$(metric tlsward_tickets_refused_total)" 1.0 "metrics: tickets decrypted and refused"
+ok "$([ "$(metric tlsward_tickets_issued_total)" -ge 2 ]; echo $?)" "metrics: tickets issued"
 is "$(sess "$web" "$T/s12" "" -tls1_2)" New "TLS 1.2: a first session is new"
 out=$(tw reload); rc=$?
 is "$rc" 0 "tlsward reload"
@@ -54,6 +86,9 @@ like "$(grep -v '^#' "$KF")" '^[A-Za-z0-9+/]{107}=$' "the line is 80 bytes in ba
 wait_log 'session ticket keys: 1 from .*ticket-keys' 5
 ok $? "the worker took the file's key"
 is "$(sess "$web" "$T/x" "$T/s13")" New "a session under the worker's own key does not resume under the file's"
+is "$(tk 't["refused"]')" 1 "status: its ticket is counted as refused"
+is "$(tk '(t["keys"], t["source"], t["path"], t["key_position"])')" "(1, 'file', '$KF', 1)" \
+    "status --json: one key, from the file, the file's only key"
 is "$(sess "$web" "$T/f1")" New "a new session under the file's key"
 is "$(sess "$web" "$T/x" "$T/f1")" Reused "... resumes"
 
@@ -110,6 +145,26 @@ done
 is "$(sess "$web2" "$T/x" "$T/f1")" New "... on the second instance either"
 out=$(tw rotate-ticket-keys -n 1 2>&1)
 like "$out" '1 key kept, 2 retired' "-n 1 keeps only the new key"
+# three keys: the count, the newest is the file's last; a reload keeps
+# the age of a key it already had
+tw rotate-ticket-keys -n 3 >/dev/null 2>&1
+out=$(tw rotate-ticket-keys -n 3 2>&1)
+like "$out" '3 keys kept, 0 retired' "rotate -n 3 twice: three keys"
+is "$(grep -vc '^#' "$KF")" 3 "three key lines"
+is "$(tk '(t["keys"], t["source"], t["key_position"])')" "(3, 'file', 3)" \
+    "status: three keys from the file, the newest its third"
+sess "$web" "$T/k3" >/dev/null
+is "$(tk 't["key_name"]')" "$(kname8 "$T/k3")" "... whose name the new tickets carry"
+like "$(tw status)" "^session tickets: 3 keys from $KF \\(newest: key 3 of 3, name [0-9a-f]{8}, loaded [0-9]+s ago\\); " \
+    "status (text): three keys from the file"
+is "$(metric tlsward_ticket_keys source=file)" 3 "metrics: three keys, from the file"
+sleep 2
+tw reload >/dev/null 2>&1
+ok "$([ "$(tk 't["key_age_s"]')" -ge 2 ]; echo $?)" "after a reload the key's age goes on (not reset)"
+is "$(tk 't["keys"]')" 3 "... and the count is still three"
+out=$(tw rotate-ticket-keys -n 3 2>&1)
+like "$out" '3 keys kept, 1 retired' "rotate again: one retired"
+is "$(tk '(t["keys"], t["key_age_s"] < 2)')" "(3, True)" "status: still three keys, the newest just loaded"
 out=$(tw rotate-ticket-keys -n 0 2>&1); rc=$?
 is "$rc" 1 "-n 0 is refused"
 
@@ -130,10 +185,11 @@ out=$("$TLSWARDD" -c "$CONF" -t 2>&1); rc=$?
 ok $((rc == 0)) "a key file another user owns is refused"
 like "$out" "ticket-keys: owned by uid $(id -u nobody)" "... saying so"
 chown "$(id -u)" "$KF"
+bad=$(($(wc -l < "$KF") + 2))	# the line number of the bad key
 printf '%s\n' '# comment' 'bm90IGEga2V5Cg==' >> "$KF"
 out=$(tw reload 2>&1); rc=$?
 is "$rc" 1 "tlsward reload refuses a malformed key file"
-like "$out" "ticket-keys:4: not a ticket key" "... naming file and line"
+like "$out" "ticket-keys:$bad: not a ticket key" "... naming file and line"
 line=$(grep -v '^#' "$T/good-keys" | head -n 1)
 printf '%s\n%s\n' "$line" "$line" > "$KF"
 out=$("$TLSWARDD" -c "$CONF" -t 2>&1)

@@ -10,6 +10,9 @@
 # (not stapled, logged; tlswardd -t and tlsward check warn, naming the
 # file), a client that does not ask; fetch-ocsp refuses a response it
 # cannot verify, a certificate without AIA, an unreachable responder.
+# "tlsward status" (text and --json) and the metrics show each
+# certificate's staple (status, thisUpdate, nextUpdate, expired once
+# past it) and count the staples sent.
 . "$TOP_SRCDIR/t/lib.sh"
 . "$TOP_SRCDIR/t/lib-daemon.sh"
 tap_setup
@@ -105,6 +108,7 @@ smtpd_tls_cert_file = $P/rsa.pem
 smtpd_tls_key_file = $P/rsa.key
 smtpd_tls_eccert_file = $P/ec.pem
 smtpd_tls_eckey_file = $P/ec.key
+tlsproxy_metrics_listen = 127.0.0.1:0
 # reloads here are the test's own (the file watcher would add its own
 # when fetch-ocsp rewrites a response, and count the warnings twice)
 tlsproxy_watch_files = no
@@ -180,9 +184,59 @@ status() {
 }
 RSA=RSA-PSS+SHA256
 ECDSA=ECDSA+SHA256
+# stcert SERVICE CN EXPR: EXPR (Python, on the certificate c and its
+# service s) from the JSON status, for the certificate of SERVICE whose
+# subject is CN=CN
+stcert() {
+	tw status --json > "$T/status.json" &&
+	python3 -c 'import json, sys
+for s in json.load(open(sys.argv[1]))["services"]:
+    for c in s["certificates"]:
+        if s["name"] == sys.argv[2] and c["subject"] == "CN=" + sys.argv[3]:
+            print(eval(sys.argv[4]))' "$T/status.json" "$@"
+}
+# when FILE: the nextUpdate of the response in FILE, as Unix time
+when() {
+	date -u -d "$(openssl ocsp -respin "$1" -resp_text -noverify 2>/dev/null |
+	    sed -n 's/^ *Next Update: //p' | head -n 1)" +%s
+}
+iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
+PROM="python3 $TOP_SRCDIR/t/tools/prom_check.py"
+metric() { curl -sf --max-time 10 "http://127.0.0.1:$MPORT/metrics" > "$T/m" && $PROM "$T/m" "$@"; }
+sent() { stcert "$1" "$2" 's["ocsp"]["sent"]'; }
 if daemon_start; then
 	web=$(port_of web)
+	MPORT=$(sed -n 's/.*metrics: listening on \[127\.0\.0\.1\]:\([0-9]*\)$/\1/p' "$DLOG" | tail -n 1)
 	like "$(cat "$DLOG")" "service web: OCSP response $P/rsa.pem.ocsp: stapling status good" "the daemon logs what it staples"
+
+	# -------------------------------------------- status and metrics
+	nu=$(when "$P/rsa.pem.ocsp")
+	is "$(stcert web rsa.localhost 'c["ocsp"]["state"], c["ocsp"]["status"], c["ocsp"]["next_update"]')" \
+	    "('stapled', 'good', '$(iso "$nu")')" "status --json: the RSA certificate's staple, good, with the response's nextUpdate"
+	is "$(stcert web ec.localhost 'c["ocsp"]["state"], c["ocsp"]["next_update"]')" \
+	    "('stapled', '$(iso "$(when "$P/ec.pem.ocsp")")')" "... the ECDSA certificate's its own"
+	is "$(stcert sni sn.localhost 'c["ocsp"]["state"]')" stapled "... an SNI entry's certificate its own"
+	is "$(stcert off rsa.localhost 'c["ocsp"]')" "{'state': 'none'}" "a service with stapling off: none"
+	is "$(stcert named rsa.localhost 'c["ocsp"]["state"]')" none "... a named file about the other certificate: none for this one"
+	is "$(sent web ec.localhost)" 0 "no staple sent yet"
+	status "$web" $RSA >/dev/null
+	status "$web" $ECDSA >/dev/null
+	echo | timeout 10 openssl s_client -connect "127.0.0.1:$web" >/dev/null 2>&1
+	status "$(port_of off)" $RSA >/dev/null
+	is "$(sent web ec.localhost)" 2 "two clients asked: two staples sent (not to the one that did not ask)"
+	is "$(sent off rsa.localhost)" 0 "... none by the service with stapling off"
+	out=$(tw status)
+	like "$out" "^    OCSP staple: good, thisUpdate [-0-9T:]+Z, nextUpdate $(iso "$nu") \(expires in (23h [0-9]+m [0-9]+s|1d 0h 0m)\)$" \
+	    "status (text): the staple under its certificate, with its time left"
+	like "$out" "^  OCSP:        2 staples sent$" "status (text): the staples sent"
+	is "$(echo "$out" | sed -n '/^service off /,/^$/p' | grep -c OCSP)" 0 "status (text): no OCSP line for the service with stapling off"
+	ok "$(metric >/dev/null; echo $?)" "the metrics parse (strict)"
+	is "$(metric tlsward_ocsp_staple_next_update_timestamp_seconds service=web subject=CN=rsa.localhost)" "$nu" \
+	    "metrics: the staple's nextUpdate"
+	is "$(metric tlsward_ocsp_staple_valid service=web subject=CN=rsa.localhost cert_status=good)" 1 "metrics: the staple is valid, good"
+	is "$(metric tlsward_ocsp_staples_sent_total service=web)" 2 "metrics: the staples sent"
+	is "$(metric tlsward_ocsp_staple_next_update_timestamp_seconds service=off)" none "metrics: no staple for the service with stapling off"
+
 	out=$(status "$web" $RSA)
 	like "$out" "Peer signature type: RSA" "RSA client: the RSA certificate"
 	like "$out" "OCSP Response Status: successful" "RSA client: a response is stapled"
@@ -234,6 +288,7 @@ if daemon_start; then
 	like "$out" "configuration reloaded" "reload"
 	out=$(status "$web" $RSA)
 	like "$out" "Cert Status: revoked" "the revocation is stapled"
+	is "$(stcert web rsa.localhost 'c["ocsp"]["state"], c["ocsp"]["status"]')" "('stapled', 'revoked')" "status: the staple says revoked"
 	curl -s --max-time 10 --cert-status --cacert "$P/ca.pem" --tls-max 1.2 \
 	    --ciphers ECDHE-RSA-AES128-GCM-SHA256 \
 	    --resolve "localhost:$https:127.0.0.1" "https://localhost:$https/" >/dev/null 2>&1
@@ -261,6 +316,7 @@ if daemon_start; then
 	tw reload >/dev/null 2>&1
 	out=$(status "$web" $RSA)
 	like "$out" "OCSP response: no response sent" "garbage is not stapled"
+	is "$(stcert web rsa.localhost 'c["ocsp"]["state"]')" none "status: no staple for it"
 	like "$(cat "$DLOG")" "OCSP response $P/rsa.pem.ocsp: not stapled: not a DER OCSP response" "... and is logged"
 	out=$(tw check 2>&1)
 	like "$out" "^warning: .*$P/rsa.pem.ocsp: not stapled: not a DER OCSP response" "tlsward check warns"
@@ -290,6 +346,12 @@ if daemon_start; then
 	done
 	like "$out" "OCSP response: no response sent" "... and no longer once its nextUpdate has passed"
 	like "$(cat "$DLOG")" "service web: OCSP response $P/ec.pem.ocsp went stale at .*: no longer stapled" "... which is logged"
+	is "$(stcert web ec.localhost 'c["ocsp"]["state"], c["ocsp"]["expires_in_s"] <= 0')" "('expired', True)" "status --json: the staple shows expired"
+	like "$(tw status)" "^    OCSP staple: good, thisUpdate .*, nextUpdate .* \(EXPIRED [0-9]+s ago: no longer sent\)$" "status (text): EXPIRED, no longer sent"
+	is "$(metric tlsward_ocsp_staple_valid service=web subject=CN=ec.localhost)" 0 "metrics: the staple is no longer valid"
+	n=$(sent web ec.localhost)
+	status "$web" $ECDSA >/dev/null
+	is "$(sent web ec.localhost)" "$n" "... and a client that asks gets none: the sent counter stays"
 	is "$(grep -c 'service web: .*ec.pem.ocsp went stale' "$DLOG")" 1 "... once"
 	daemon_stop
 else

@@ -93,7 +93,7 @@ like "$out" '  certificate: CN=localhost, RSA 2048 bits, expires [0-9-]+T[0-9:]+
 tw status --json > "$T/status.json"; rc=$?
 is "$rc" 0 "--json: exit 0"
 ok "$(python3 -m json.tool "$T/status.json" >/dev/null; echo $?)" "--json is valid JSON"
-is "$(jq_ 'sorted(d.keys())')" "['daemon', 'events', 'pool', 'services', 'worker']" "top-level objects"
+is "$(jq_ 'sorted(d.keys())')" "['daemon', 'events', 'pool', 'services', 'tickets', 'worker']" "top-level objects"
 is "$(jq_ '[s["name"] for s in d["services"]]')" "['web', 'echo', 'strict']" "services in services.cf order"
 is "$(jq_ 'd["services"][2]["handshakes"]["failed"]["certificate"], d["services"][2]["handshakes"]["ok"]')" "(1, 0)" \
     "a missing client certificate counts as a certificate failure"

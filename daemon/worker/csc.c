@@ -1,7 +1,8 @@
 /*
  * csc.c - the client-role session cache (csc.h): a fixed table of slots,
  * one session per policy key, locked in stripes; the per-SSL state that
- * holds a session back until the handshake's checks have passed.
+ * holds a session back until the handshake's checks have passed; the
+ * per-service counters (stats.h: a slot remembers whose entry it holds).
  *
  * Runs in: the worker, any thread. Sessions are reference-counted
  * (SSL_SESSION_up_ref / SSL_SESSION_free): a slot owns one reference, an
@@ -17,6 +18,7 @@
 #include <openssl/evp.h>
 
 #include "csc.h"
+#include "stats.h"
 #include "util.h"
 
 #define CSC_SLOTS	4096	/* sessions at most */
@@ -27,6 +29,7 @@ struct csc_slot {
 	unsigned char	 key[CSC_KEY_LEN];
 	SSL_SESSION	*sess;		/* owned; NULL: empty */
 	int64_t		 expires;	/* monotonic s */
+	struct svc_stats *owner;	/* counts it as an entry, or NULL */
 };
 
 /* What an SSL carries (its ex_data; freed with the SSL). */
@@ -35,7 +38,11 @@ struct csc_ssl {
 	int64_t		 ttl_s;
 	int		 verified;	/* the handshake's checks passed */
 	SSL_SESSION	*pending;	/* a session that came before */
+	struct svc_stats *stats;	/* the service's counters, or NULL */
 };
+
+#define ADD(field)	__atomic_add_fetch(&(field), 1, __ATOMIC_RELAXED)
+#define SUB(field)	__atomic_sub_fetch(&(field), 1, __ATOMIC_RELAXED)
 
 static struct csc_slot csc_tab[CSC_SLOTS];
 static pthread_mutex_t csc_locks[CSC_STRIPES];
@@ -86,6 +93,21 @@ lock_of(size_t slot)
 	return &csc_locks[slot % CSC_STRIPES];
 }
 
+/* The session of sl leaves the table (under the slot's lock): expired
+ * if its time is up, else evicted when another key replaces it. */
+static void
+slot_leaves(struct csc_slot *sl, int other_key)
+{
+	if (sl->owner == NULL)
+		return;
+	SUB(sl->owner->csc.entries);
+	if (sl->expires <= now_s())
+		ADD(sl->owner->csc.expired);
+	else if (other_key)
+		ADD(sl->owner->csc.evicted);
+	sl->owner = NULL;
+}
+
 /* Stores sess (the caller's reference moves in) under st's key. */
 static void
 store(const struct csc_ssl *st, SSL_SESSION *sess)
@@ -99,9 +121,13 @@ store(const struct csc_ssl *st, SSL_SESSION *sess)
 		life = st->ttl_s;
 	pthread_mutex_lock(lock_of(i));
 	old = sl->sess;
+	if (old != NULL)
+		slot_leaves(sl, memcmp(sl->key, st->key, CSC_KEY_LEN) != 0);
 	memcpy(sl->key, st->key, CSC_KEY_LEN);
 	sl->sess = sess;
 	sl->expires = now_s() + life;
+	if ((sl->owner = st->stats) != NULL)
+		ADD(sl->owner->csc.entries);
 	pthread_mutex_unlock(lock_of(i));
 	SSL_SESSION_free(old);
 }
@@ -118,10 +144,12 @@ lookup(const unsigned char *key)
 	pthread_mutex_lock(lock_of(i));
 	if (sl->sess != NULL && memcmp(sl->key, key, CSC_KEY_LEN) == 0) {
 		if (sl->expires <= now_s()) {
+			slot_leaves(sl, 0);
 			drop = sl->sess;
 			sl->sess = NULL;
 		} else if (SSL_SESSION_get_protocol_version(sl->sess) ==
 		    TLS1_3_VERSION) {
+			slot_leaves(sl, 0);
 			sess = sl->sess;
 			sl->sess = NULL;
 		} else if (SSL_SESSION_up_ref(sl->sess) == 1)
@@ -178,7 +206,8 @@ key_make(const char *const *words, unsigned char *key)
 }
 
 void
-csc_begin(SSL *ssl, const char *const *words, int64_t ttl_s)
+csc_begin(SSL *ssl, const char *const *words, int64_t ttl_s,
+    struct svc_stats *stats)
 {
 	struct csc_ssl *st;
 	SSL_SESSION *sess;
@@ -189,6 +218,7 @@ csc_begin(SSL *ssl, const char *const *words, int64_t ttl_s)
 	if (csc_idx < 0 || (st = calloc(1, sizeof(*st))) == NULL)
 		return;
 	st->ttl_s = ttl_s;
+	st->stats = stats;
 	if (key_make(words, st->key) < 0 ||
 	    SSL_set_ex_data(ssl, csc_idx, st) != 1) {
 		free(st);
@@ -208,6 +238,12 @@ csc_verified(SSL *ssl)
 
 	if (st == NULL)
 		return;
+	if (st->stats != NULL && !st->verified) {
+		if (SSL_session_reused(ssl))
+			ADD(st->stats->csc.hits);
+		else
+			ADD(st->stats->csc.misses);
+	}
 	st->verified = 1;
 	if (st->pending != NULL) {
 		store(st, st->pending);

@@ -30,14 +30,21 @@
 /* Makes ctx (a client context) hand its new sessions to the cache. */
 void	csc_attach(SSL_CTX *ctx);
 
+struct svc_stats;
+
 /* Before the handshake of ssl: ties it to the cache key made of the
  * policy words (a NULL-terminated list of strings), with a lifetime of
  * ttl_s (0: the cache is off for it, nothing happens), and sets the
- * cached session, if there is one, for resumption. */
-void	csc_begin(SSL *ssl, const char *const *words, int64_t ttl_s);
+ * cached session, if there is one, for resumption. The cache counts
+ * into stats' csc block (stats.h; NULL: no counting): the sessions it
+ * stores for this service as entries (until they expire, are evicted
+ * or, TLS 1.3, taken), and at csc_verified a hit or a miss. */
+void	csc_begin(SSL *ssl, const char *const *words, int64_t ttl_s,
+	    struct svc_stats *stats);
 
 /* The handshake of ssl passed the level's checks: the session it got
- * (now, or later with a TLS 1.3 ticket) may be stored. */
+ * (now, or later with a TLS 1.3 ticket) may be stored; counted as a hit
+ * if the handshake resumed a session, else a miss. */
 void	csc_verified(SSL *ssl);
 
 #endif

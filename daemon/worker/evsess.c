@@ -308,7 +308,7 @@ cache_begin(struct esess *e, const struct sockaddr_storage *to)
 	w[3] = sess_addr_text(to, addr, sizeof(addr));
 	w[4] = s->svc->sni != NULL ? s->svc->sni : "";
 	w[5] = NULL;
-	csc_begin(s->ssl, w, s->svc->csc_ttl_s);
+	csc_begin(s->ssl, w, s->svc->csc_ttl_s, s->st.svc);
 }
 
 /* The state after a connection to the forward target is up. */

@@ -351,7 +351,7 @@ ho_cache_begin(struct sess *s, const struct ho *h, const char *sni)
 	for (k = 0; k < h->req.nfpt && k < CTL_FPT_MAX; k++)
 		w[n++] = h->req.fpt[k];
 	w[n] = NULL;
-	csc_begin(s->ssl, w, h->prof->csc_ttl_s);
+	csc_begin(s->ssl, w, h->prof->csc_ttl_s, s->st.svc);
 }
 
 /* A new SSL on the passed socket, with the request's policy. */

@@ -1,25 +1,30 @@
 /*
  * metrics.c - the Prometheus exposition of the worker's counters: the
- * per-service counters (stats.h), the certificates in use (status.h),
- * the event loops and the pool, and what the supervisor reports
- * (restarts, reloads).
+ * per-service counters (stats.h), the certificates in use and their OCSP
+ * staples (status.h), the client session cache, the ticket key ring
+ * (tkring.h), the event loops and the pool, and what the supervisor
+ * reports (restarts, reloads).
  *
  * Runs in: the worker's control thread. Owns the supervisor's counters
  * as last received.
  */
 #include "config.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "evloop.h"
 #include "log.h"
 #include "metrics.h"
+#include "ocspresp.h"
 #include "pool.h"
 #include "runtime.h"
 #include "stats.h"
 #include "status.h"
+#include "tkring.h"
 
 static struct {
 	unsigned long long	restarts;
@@ -216,6 +221,149 @@ cert_sample(const struct status_cert *c, void *arg)
 	buf_addf(b, "\",bits=\"%d\"} %lld\n", c->bits, (long long)c->not_after);
 }
 
+/* The labels of a certificate: service, subject, algorithm. */
+static void
+cert_labels(struct buf *b, const char *name, const struct status_cert *c)
+{
+	buf_addf(b, "tlsward_%s{service=\"", name);
+	metrics_label_value(b, c->service);
+	buf_adds(b, "\",subject=\"");
+	metrics_label_value(b, c->subject);
+	buf_adds(b, "\",algorithm=\"");
+	metrics_label_value(b, c->algorithm);
+	buf_adds(b, "\"");
+}
+
+/* Which of the staple families cert_staple writes. */
+enum staple_family { STAPLE_NEXT, STAPLE_THIS, STAPLE_VALID };
+struct staple_arg {
+	struct buf		*b;
+	enum staple_family	 which;
+	time_t			 now;
+};
+
+static void
+cert_staple(const struct status_cert *c, void *arg)
+{
+	struct staple_arg *a = arg;
+
+	if (!c->stapled)
+		return;
+	switch (a->which) {
+	case STAPLE_NEXT:
+		cert_labels(a->b, "ocsp_staple_next_update_timestamp_seconds",
+		    c);
+		buf_addf(a->b, "} %lld\n", (long long)c->staple.next_update);
+		break;
+	case STAPLE_THIS:
+		cert_labels(a->b, "ocsp_staple_this_update_timestamp_seconds",
+		    c);
+		buf_addf(a->b, "} %lld\n", (long long)c->staple.this_update);
+		break;
+	case STAPLE_VALID:
+		cert_labels(a->b, "ocsp_staple_valid", c);
+		buf_addf(a->b, ",cert_status=\"%s\"} %d\n",
+		    ocspresp_status_name(c->staple.status),
+		    a->now < c->staple.next_update);
+		break;
+	}
+}
+
+static void
+render_ocsp(struct buf *b, const struct svc_stats *v, size_t n)
+{
+	struct staple_arg a = { b, STAPLE_NEXT, time(NULL) };
+	size_t i;
+
+	family(b, "ocsp_staple_next_update_timestamp_seconds", "gauge",
+	    "nextUpdate of the OCSP response kept for a certificate (Unix "
+	    "time); not stapled from then on.");
+	status_each_cert(cert_staple, &a);
+	a.which = STAPLE_THIS;
+	family(b, "ocsp_staple_this_update_timestamp_seconds", "gauge",
+	    "thisUpdate of the OCSP response kept for a certificate (Unix "
+	    "time).");
+	status_each_cert(cert_staple, &a);
+	a.which = STAPLE_VALID;
+	family(b, "ocsp_staple_valid", "gauge", "1 while the OCSP response "
+	    "kept for a certificate is stapled, 0 past its nextUpdate.");
+	status_each_cert(cert_staple, &a);
+	family(b, "ocsp_staples_sent_total", "counter", "OCSP responses "
+	    "stapled to handshakes.");
+	for (i = 0; i < n; i++)
+		sample(b, "ocsp_staples_sent_total", v[i].name, NULL, NULL,
+		    v[i].ocsp_sent);
+}
+
+static void
+render_tickets(struct buf *b)
+{
+	struct tkring_info ti;
+
+	tkring_info(&ti);
+	family(b, "ticket_keys", "gauge", "Session ticket keys in the "
+	    "worker's ring, by source (file: tlsproxy_tls_ticket_key_file; "
+	    "memory: made by the worker).");
+	buf_addf(b, "tlsward_ticket_keys{source=\"file\"} %zu\n"
+	    "tlsward_ticket_keys{source=\"memory\"} %zu\n",
+	    ti.from_file ? ti.keys : 0, ti.from_file ? 0 : ti.keys);
+	family(b, "ticket_key_age_seconds", "gauge", "Seconds since the "
+	    "newest ticket key was made or first loaded (0 without a key).");
+	buf_addf(b, "tlsward_ticket_key_age_seconds %lld\n",
+	    ti.keys > 0 ? (long long)ti.age_s : 0LL);
+	family(b, "tickets_issued_total", "counter", "Session tickets "
+	    "issued.");
+	buf_addf(b, "tlsward_tickets_issued_total %llu\n",
+	    (unsigned long long)ti.n.issued);
+	family(b, "tickets_decrypted_total", "counter", "Session tickets "
+	    "presented under a key the ring holds.");
+	buf_addf(b, "tlsward_tickets_decrypted_total %llu\n",
+	    (unsigned long long)ti.n.decrypted);
+	family(b, "tickets_refused_total", "counter", "Session tickets "
+	    "presented under an unknown or retired key.");
+	buf_addf(b, "tlsward_tickets_refused_total %llu\n",
+	    (unsigned long long)ti.n.refused);
+}
+
+/* The client session cache's counters of the client-side services. */
+static void
+render_csc(struct buf *b, const struct svc_stats *v, size_t n)
+{
+	static const struct {
+		const char	*name, *type, *help;
+		size_t		 off;	/* of the counter in svc_stats */
+	} fam[] = {
+		{ "client_session_cache_entries", "gauge", "Sessions the "
+		    "client session cache holds for the service.",
+		    offsetof(struct svc_stats, csc.entries) },
+		{ "client_session_cache_hits_total", "counter", "Client-side "
+		    "handshakes that resumed a cached session.",
+		    offsetof(struct svc_stats, csc.hits) },
+		{ "client_session_cache_misses_total", "counter", "Client-side "
+		    "full handshakes with the session cache on.",
+		    offsetof(struct svc_stats, csc.misses) },
+		{ "client_session_cache_expired_total", "counter", "Cached "
+		    "sessions dropped at the end of their lifetime.",
+		    offsetof(struct svc_stats, csc.expired) },
+		{ "client_session_cache_evicted_total", "counter", "Cached "
+		    "sessions replaced by another policy's.",
+		    offsetof(struct svc_stats, csc.evicted) },
+	};
+	const uint64_t *val;
+	size_t f, i;
+
+	for (f = 0; f < sizeof(fam) / sizeof(fam[0]); f++) {
+		family(b, fam[f].name, fam[f].type, fam[f].help);
+		for (i = 0; i < n; i++) {
+			if (!status_service_csc(i))
+				continue;
+			val = (const uint64_t *)(const void *)
+			    ((const char *)&v[i] + fam[f].off);
+			sample(b, fam[f].name, v[i].name, NULL, NULL, *val);
+		}
+	}
+}
+
 static void
 render_worker(struct buf *b)
 {
@@ -275,9 +423,12 @@ metrics_render(struct buf *b)
 	    "TLS handshakes that passed.");
 	for (i = 0; i < n; i++)
 		histogram(b, &v[i]);
-	free(v);
 	family(b, "certificate_expiry_timestamp_seconds", "gauge", "When a "
 	    "certificate in use expires (notAfter, Unix time).");
 	status_each_cert(cert_sample, b);
+	render_ocsp(b, v, n);
+	render_csc(b, v, n);
+	free(v);
+	render_tickets(b);
 	render_worker(b);
 }

@@ -8,8 +8,15 @@
  * sessions_ended_total{end}, handshakes_total{result=ok|failed},
  * handshake_failures_total{reason}, tls_received_bytes_total,
  * tls_sent_bytes_total, handshake_duration_seconds (histogram, of the
- * handshakes that passed), certificate_expiry_timestamp_seconds; and
- * without a service label worker_restarts_total,
+ * handshakes that passed), certificate_expiry_timestamp_seconds,
+ * ocsp_staple_next_update_timestamp_seconds,
+ * ocsp_staple_this_update_timestamp_seconds,
+ * ocsp_staple_valid{cert_status}, ocsp_staples_sent_total,
+ * client_session_cache_entries and client_session_cache_{hits,misses,
+ * expired,evicted}_total (services with a client side); and without a
+ * service label ticket_keys{source=file|memory},
+ * ticket_key_age_seconds, tickets_{issued,decrypted,refused}_total,
+ * worker_restarts_total,
  * reloads_total{result=ok|failed}, config_generation,
  * event_loop_threads, sessions_in_use, sessions_limit,
  * sessions_over_limit_total, pool_threads{state=busy|idle|starting},

@@ -99,6 +99,12 @@ stats_read(const struct svc_stats *st, struct svc_stats *out)
 	for (i = 0; i <= STATS_HS_BUCKETS; i++)
 		out->hs_us[i] = GET(st->hs_us[i]);
 	out->hs_us_sum = GET(st->hs_us_sum);
+	out->ocsp_sent = GET(st->ocsp_sent);
+	out->csc.entries = GET(st->csc.entries);
+	out->csc.hits = GET(st->csc.hits);
+	out->csc.misses = GET(st->csc.misses);
+	out->csc.expired = GET(st->csc.expired);
+	out->csc.evicted = GET(st->csc.evicted);
 }
 
 void

@@ -87,6 +87,14 @@ struct svc_stats {
 					 * passed, by duration bucket (not
 					 * cumulative; the last is +Inf) */
 	uint64_t	hs_us_sum;	/* their durations, microseconds */
+	uint64_t	ocsp_sent;	/* OCSP responses stapled (ocsp.h) */
+	struct {			/* the client session cache (csc.h) */
+		uint64_t entries;	/* sessions held now */
+		uint64_t hits;		/* handshakes that resumed one */
+		uint64_t misses;	/* full handshakes, cache on */
+		uint64_t expired;	/* dropped at their lifetime */
+		uint64_t evicted;	/* replaced by another key's */
+	} csc;
 } __attribute__((aligned(64)));
 
 /* The block of service name, created on first use (control thread;

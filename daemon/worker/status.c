@@ -20,10 +20,13 @@
 
 #include "evloop.h"
 #include "fwdtarget.h"
+#include "ocsp.h"
+#include "ocspresp.h"
 #include "pool.h"
 #include "sni.h"
 #include "stats.h"
 #include "status.h"
+#include "tkring.h"
 #include "watchdog.h"
 
 /* A certificate in use. */
@@ -32,6 +35,8 @@ struct st_cert {
 	char	*algorithm;	/* key type: RSA, EC, ED25519, ... */
 	int	 bits;
 	time_t	 not_after;
+	int	 stapled;	/* an OCSP response is kept for it: */
+	struct ocsp_staple_info staple;
 };
 
 struct st_svc {
@@ -40,6 +45,9 @@ struct st_svc {
 	char		*listen;	/* as in services.cf */
 	struct st_cert	*certs;
 	size_t		 ncerts;
+	int		 csc;		/* client side: the session cache's
+					 * counters are reported */
+	int64_t		 csc_ttl_s;	/* its timeout (0: off) */
 };
 
 static struct {
@@ -77,13 +85,15 @@ subject_text(X509 *x)
 }
 
 static void
-cert_add(struct st_svc *sv, X509 *x)
+cert_add(struct st_svc *sv, SSL_CTX *ctx, X509 *x)
 {
 	EVP_PKEY *pk = X509_get0_pubkey(x);
+	struct ocsp_staple_info staple;
 	struct st_cert *c;
 	struct tm tm;
 
 	char *subject = subject_text(x);
+	int stapled = ocsp_staple_info(ctx, x, &staple);
 	time_t not_after;
 	size_t k;
 
@@ -95,6 +105,10 @@ cert_add(struct st_svc *sv, X509 *x)
 		    sv->certs[k].not_after == not_after &&
 		    sv->certs[k].bits == (pk != NULL ?
 		    EVP_PKEY_get_bits(pk) : 0)) {
+			if (stapled && !sv->certs[k].stapled) {
+				sv->certs[k].stapled = 1;
+				sv->certs[k].staple = staple;
+			}
 			free(subject);
 			return;
 		}
@@ -106,22 +120,29 @@ cert_add(struct st_svc *sv, X509 *x)
 	    EVP_PKEY_get0_type_name(pk) : "?");
 	c->bits = pk != NULL ? EVP_PKEY_get_bits(pk) : 0;
 	c->not_after = not_after;
+	c->stapled = stapled;
+	if (stapled)
+		c->staple = staple;
 }
 
 /* Every certificate with a key in ctx (RSA and ECDSA pairs, chain
- * files), leaving the context's current certificate as it was. */
+ * files), leaving the context's current certificate as it was; the
+ * responses it staples count into the service's block. */
 static void
 certs_of(struct st_svc *sv, SSL_CTX *ctx)
 {
+	struct svc_stats *live;
 	X509 *orig, *x;
 
 	if (ctx == NULL || (orig = SSL_CTX_get0_certificate(ctx)) == NULL)
 		return;
+	if ((live = stats_service(sv->name)) != NULL)
+		ocsp_count_sent(ctx, &live->ocsp_sent);
 	if (SSL_CTX_set_current_cert(ctx, SSL_CERT_SET_FIRST) != 1)
 		return;
 	do {
 		if ((x = SSL_CTX_get0_certificate(ctx)) != NULL)
-			cert_add(sv, x);
+			cert_add(sv, ctx, x);
 	} while (SSL_CTX_set_current_cert(ctx, SSL_CERT_SET_NEXT) == 1);
 	SSL_CTX_set_current_cert(ctx, SSL_CERT_SET_FIRST);
 	while (SSL_CTX_get0_certificate(ctx) != orig &&
@@ -164,6 +185,9 @@ status_collect(struct rt *rt, const struct snapshot *s)
 		S.v[i].role = xstrdup(v != NULL ? v : "?");
 		v = snap_getf(s, NULL, "svc.%zu.listen", i);
 		S.v[i].listen = xstrdup(v != NULL ? v : "?");
+		S.v[i].csc = rt->svcs[i].role == SVC_CLIENT ||
+		    rt->svcs[i].role == SVC_CONTROL;
+		S.v[i].csc_ttl_s = rt->svcs[i].csc_ttl_s;
 		certs_of(&S.v[i], rt->svcs[i].ctx);
 		for (k = 0; (ctx = sni_map_ctx(rt->svcs[i].sni_map, k)) !=
 		    NULL; k++)
@@ -203,14 +227,55 @@ report_service(struct buf *b, const struct st_svc *sv)
 	}
 	field_u64(b, "bytes_in", st.bytes_in);
 	field_u64(b, "bytes_out", st.bytes_out);
+	field_u64(b, "ocsp_sent", st.ocsp_sent);
+	if (sv->csc) {
+		buf_addf(b, " csc_timeout_s=%lld", (long long)sv->csc_ttl_s);
+		field_u64(b, "csc_entries", st.csc.entries);
+		field_u64(b, "csc_hits", st.csc.hits);
+		field_u64(b, "csc_misses", st.csc.misses);
+		field_u64(b, "csc_expired", st.csc.expired);
+		field_u64(b, "csc_evicted", st.csc.evicted);
+	}
 	buf_adds(b, "\n");
+}
+
+static const char *
+iso_time(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return buf;
+}
+
+/* A certificate's OCSP fields: ocsp=none, or ocsp=stapled|expired (past
+ * nextUpdate: ocsp.c sends it no more) with the response's times. */
+static void
+report_staple(struct buf *b, const struct st_cert *c, time_t now)
+{
+	char when[32];
+
+	if (!c->stapled) {
+		buf_adds(b, " ocsp=none");
+		return;
+	}
+	status_field(b, "ocsp", now >= c->staple.next_update ? "expired" :
+	    "stapled");
+	status_field(b, "ocsp_status",
+	    ocspresp_status_name(c->staple.status));
+	status_field(b, "ocsp_this_update", iso_time(c->staple.this_update,
+	    when, sizeof(when)));
+	status_field(b, "ocsp_next_update", iso_time(c->staple.next_update,
+	    when, sizeof(when)));
+	buf_addf(b, " ocsp_expires_in_s=%lld",
+	    (long long)c->staple.next_update - (long long)now);
 }
 
 static void
 report_certs(struct buf *b, const struct st_svc *sv, time_t now)
 {
 	char when[32];
-	struct tm tm;
 	size_t k;
 
 	for (k = 0; k < sv->ncerts; k++) {
@@ -219,15 +284,16 @@ report_certs(struct buf *b, const struct st_svc *sv, time_t now)
 
 		if (c->not_after < now && ((long long)c->not_after - now) % 86400)
 			left--;	/* floor: expired today is -1 */
-		gmtime_r(&c->not_after, &tm);
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		iso_time(c->not_after, when, sizeof(when));
 		buf_adds(b, "cert");
 		status_field(b, "service", sv->name);
 		status_field(b, "subject", c->subject);
 		status_field(b, "algorithm", c->algorithm);
 		buf_addf(b, " bits=%d", c->bits);
 		status_field(b, "not_after", when);
-		buf_addf(b, " days_left=%lld\n", left);
+		buf_addf(b, " days_left=%lld", left);
+		report_staple(b, c, now);
+		buf_adds(b, "\n");
 	}
 }
 
@@ -235,6 +301,12 @@ const char *
 status_service_name(size_t i)
 {
 	return i < S.n ? S.v[i].name : NULL;
+}
+
+int
+status_service_csc(size_t i)
+{
+	return i < S.n && S.v[i].csc;
 }
 
 void
@@ -250,6 +322,8 @@ status_each_cert(void (*fn)(const struct status_cert *, void *), void *arg)
 			c.algorithm = S.v[i].certs[k].algorithm;
 			c.bits = S.v[i].certs[k].bits;
 			c.not_after = S.v[i].certs[k].not_after;
+			c.stapled = S.v[i].certs[k].stapled;
+			c.staple = S.v[i].certs[k].staple;
 			fn(&c, arg);
 		}
 	}
@@ -284,6 +358,34 @@ report_forward(struct buf *b, struct rt *rt)
 	}
 }
 
+/* The "tickets" record: the worker's ticket key ring (tkring.h). */
+static void
+report_tickets(struct buf *b)
+{
+	struct tkring_info ti;
+	size_t k;
+
+	tkring_info(&ti);
+	buf_addf(b, "tickets keys=%zu source=%s", ti.keys, ti.from_file ?
+	    "file" : "memory");
+	if (ti.from_file)
+		status_field(b, "path", ti.path);
+	if (ti.keys > 0) {
+		buf_adds(b, " key_name=");
+		for (k = 0; k < sizeof(ti.name); k++)
+			buf_addf(b, "%02x", ti.name[k]);
+		buf_addf(b, " key_age_s=%lld", (long long)ti.age_s);
+		if (ti.from_file)
+			buf_addf(b, " key_position=%zu", ti.position);
+		else if (!ti.encrypts)
+			buf_adds(b, " key_due=1");
+	}
+	buf_addf(b, " issued=%llu decrypted=%llu refused=%llu\n",
+	    (unsigned long long)ti.n.issued,
+	    (unsigned long long)ti.n.decrypted,
+	    (unsigned long long)ti.n.refused);
+}
+
 void
 status_report(struct buf *b)
 {
@@ -305,6 +407,7 @@ status_report(struct buf *b)
 	buf_addf(b, "pool threads=%d busy=%d idle=%d max=%d queued=%d "
 	    "queue_limit=%d\n", ps.threads, ps.busy, ps.idle, ps.max, ps.queued,
 	    ps.queue_limit);
+	report_tickets(b);
 	for (i = 0; i < S.n; i++)
 		report_service(b, &S.v[i]);
 	for (i = 0; i < S.n; i++)

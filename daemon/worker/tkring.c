@@ -1,7 +1,10 @@
 /*
  * tkring.c - the worker's session ticket key ring (tkring.h): keys from
  * the ticket key file or made here, the rotation by time, and the
- * OpenSSL callback that encrypts and decrypts tickets with them.
+ * OpenSSL callback that encrypts and decrypts tickets with them (and
+ * counts them: relaxed atomics), and the ring's description for "tlsward
+ * status" (tkring_info: never key material, only the start of the key
+ * name tickets carry in clear).
  *
  * Runs in: the worker. The ring is guarded by a read-write lock: a
  * handshake holds it for reading while it sets up its cipher and MAC (no
@@ -12,6 +15,7 @@
 
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -37,6 +41,10 @@ struct tk_key {
 	unsigned char	 aes[TKF_AES_LEN];
 	int64_t		 enc_until;	/* monotonic s: encrypts before */
 	int64_t		 dec_until;	/* monotonic s: decrypts before */
+	int64_t		 added;		/* monotonic s: made, or first
+					 * loaded from the file */
+	size_t		 line;		/* from the file: its position among
+					 * the file's keys, 1 the oldest */
 };
 
 static struct {
@@ -46,8 +54,14 @@ static struct {
 	int		 from_file;	/* keys are the file's, no rotation */
 	int64_t		 period_s;	/* T: encrypt T, then decrypt T */
 	EVP_CIPHER	*aes;		/* AES-256-CBC, fetched once */
-} ring = { PTHREAD_RWLOCK_INITIALIZER, { { { 0 }, { 0 }, { 0 }, 0, 0 } },
-    0, 0, 3600, NULL };
+	char		*path;		/* the file's, while from_file */
+} ring = { PTHREAD_RWLOCK_INITIALIZER,
+    { { { 0 }, { 0 }, { 0 }, 0, 0, 0, 0 } }, 0, 0, 3600, NULL, NULL };
+
+/* Counted in the ticket callback (relaxed atomics; tkring.h). */
+static struct tkring_counts counts;
+
+#define COUNT(field)	__atomic_add_fetch(&counts.field, 1, __ATOMIC_RELAXED)
 
 static int64_t
 now_s(void)
@@ -105,6 +119,8 @@ ring_rotate(int64_t now)
 	}
 	k->enc_until = now + ring.period_s;
 	k->dec_until = now + 2 * ring.period_s;
+	k->added = now;
+	k->line = 0;
 	ring.n++;
 }
 
@@ -184,9 +200,16 @@ ticket_cb(SSL *ssl, unsigned char name[16], unsigned char *iv,
 
 	if (ring.aes == NULL)	/* no ring loaded: no ticket, no resumption */
 		return 0;
-	if (enc)
-		return ticket_encrypt(name, iv, cctx, hctx);
+	if (enc) {
+		if ((rc = ticket_encrypt(name, iv, cctx, hctx)) == 1)
+			COUNT(issued);
+		return rc;
+	}
 	rc = ticket_decrypt(name, iv, cctx, hctx);
+	if (rc > 0)
+		COUNT(decrypted);
+	else if (rc == 0)
+		COUNT(refused);
 	/* TLS 1.3: a resumed session gets a fresh ticket, as with
 	 * OpenSSL's own keys (and Postfix); OpenSSL sends none after a
 	 * plain 1 (RFC 8446 C.4 advises tickets used once). */
@@ -219,17 +242,34 @@ snap_period(const struct snapshot *s)
 	return max < TKR_MAX_PERIOD_S ? max : TKR_MAX_PERIOD_S;
 }
 
-/* The file's keys into the ring, newest (last in the file) first. Under
- * the write lock. */
+/* When the ring got the key named name, if it holds it; else now. */
+static int64_t
+added_of(const unsigned char *name, int64_t now)
+{
+	size_t k;
+
+	for (k = 0; k < ring.n; k++)
+		if (memcmp(ring.keys[k].name, name, TKF_NAME_LEN) == 0)
+			return ring.keys[k].added;
+	return now;
+}
+
+/* The file's keys into the ring, newest (last in the file) first. A key
+ * the ring held already keeps its time. Under the write lock. */
 static void
 ring_set_file(const unsigned char *keys, size_t n)
 {
+	int64_t added[TKF_MAX_KEYS], now = now_s();
 	const unsigned char *p;
 	size_t k;
 
+	for (k = 0; k < n; k++)
+		added[k] = added_of(keys + (n - 1 - k) * TKF_KEY_LEN, now);
 	ring_clear();
 	for (k = 0; k < n; k++) {
 		p = keys + (n - 1 - k) * TKF_KEY_LEN;
+		ring.keys[k].added = added[k];
+		ring.keys[k].line = n - k;
 		memcpy(ring.keys[k].name, p, TKF_NAME_LEN);
 		memcpy(ring.keys[k].hmac, p + TKF_NAME_LEN, TKF_HMAC_LEN);
 		memcpy(ring.keys[k].aes, p + TKF_NAME_LEN + TKF_HMAC_LEN,
@@ -262,9 +302,12 @@ tkring_load(const struct snapshot *s, char *err, size_t errlen)
 	}
 	pthread_rwlock_wrlock(&ring.lock);
 	ring.period_s = snap_period(s);
-	if (n > 0)
+	free(ring.path);
+	ring.path = NULL;
+	if (n > 0) {
 		ring_set_file(keys, (size_t)n);
-	else if (ring.from_file) {
+		ring.path = xstrdup(path);
+	} else if (ring.from_file) {
 		ring_clear();
 		ring.from_file = 0;
 	}
@@ -273,4 +316,29 @@ tkring_load(const struct snapshot *s, char *err, size_t errlen)
 		log_info("worker: session ticket keys: %d from %s", n, path);
 	OPENSSL_clear_free(keys, TKF_MAX_KEYS * TKF_KEY_LEN);
 	return 0;
+}
+
+void
+tkring_info(struct tkring_info *info)
+{
+	int64_t now = now_s();
+
+	memset(info, 0, sizeof(*info));
+	pthread_rwlock_rdlock(&ring.lock);
+	info->keys = ring.n;
+	info->from_file = ring.from_file;
+	if (ring.path != NULL)
+		snprintf(info->path, sizeof(info->path), "%s", ring.path);
+	if (ring.n > 0) {
+		/* the name travels in clear in every ticket: not secret */
+		memcpy(info->name, ring.keys[0].name, sizeof(info->name));
+		info->age_s = now - ring.keys[0].added;
+		info->position = ring.keys[0].line;
+		info->encrypts = ring.from_file || ring.keys[0].enc_until > now;
+	}
+	pthread_rwlock_unlock(&ring.lock);
+	info->n.issued = __atomic_load_n(&counts.issued, __ATOMIC_RELAXED);
+	info->n.decrypted = __atomic_load_n(&counts.decrypted,
+	    __ATOMIC_RELAXED);
+	info->n.refused = __atomic_load_n(&counts.refused, __ATOMIC_RELAXED);
 }

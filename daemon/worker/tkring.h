@@ -20,6 +20,7 @@
 #define TLSWARD_TKRING_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <openssl/ssl.h>
 
@@ -35,5 +36,38 @@ int	tkring_load(const struct snapshot *s, char *err, size_t errlen);
 
 /* Makes ctx encrypt and decrypt its tickets with the ring. */
 void	tkring_attach(SSL_CTX *ctx);
+
+/* Tickets since the worker started, counted in the ticket callback. */
+struct tkring_counts {
+	uint64_t	issued;		/* encrypted under the ring's newest */
+	uint64_t	decrypted;	/* presented under a key the ring holds
+					 * (the session may resume) */
+	uint64_t	refused;	/* presented under a key it does not
+					 * hold (unknown, or past decryption):
+					 * a full handshake */
+};
+
+/* What "tlsward status" and the metrics show of the ring. Nothing of
+ * the key material: the key name (sent in clear in every ticket) only. */
+#define TKR_SHOW_NAME	4	/* bytes of the key name shown */
+struct tkring_info {
+	size_t			keys;		/* in the ring now */
+	int			from_file;	/* else made here */
+	char			path[512];	/* the file ("" if none) */
+	unsigned char		name[TKR_SHOW_NAME];	/* the newest key's
+					 * name, first bytes */
+	int64_t			age_s;		/* since the newest key was
+					 * made, or first loaded */
+	size_t			position;	/* file: the newest key's place
+					 * among its keys (1 the oldest;
+					 * the newest is the last) */
+	int			encrypts;	/* the newest key still
+					 * encrypts (else the next handshake
+					 * makes a new one) */
+	struct tkring_counts	n;
+};
+
+/* A copy of the ring's description (any thread; takes the read lock). */
+void	tkring_info(struct tkring_info *info);
 
 #endif

@@ -286,10 +286,11 @@ text_service(const struct recs *rs, const struct rec *sv)
 static void
 text_tickets(const struct rec *t)
 {
-	int file = strcmp(get(t, "source"), "file") == 0;
+	int file;
 
 	if (t == NULL)
 		return;
+	file = strcmp(get(t, "source"), "file") == 0;
 	printf("session tickets: %llu key%s %s", num(t, "keys"),
 	    num(t, "keys") == 1 ? "" : "s", file ? "from " : "made in memory");
 	if (file)

@@ -44,35 +44,11 @@ wait_file "$T/dns.ready" 'ready' 5 || skip_all "the DNS stub did not start"
 is "$(getent hosts mid.tlsward.test | awk '{ print $1 }')" \
     127.0.0.1 "the namespace resolves through the DNS stub"
 
-# idhttp ADDR PORT NAME: a backend that answers with its NAME.
-cat > "$T/idhttp.py" <<'PY'
-import os, socket, sys, threading
-addr, port, pfile, name = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
-l = socket.socket()
-l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.bind((addr, port))
-l.listen(16)
-open(pfile + ".tmp", "w").write("%d\n" % l.getsockname()[1])
-os.rename(pfile + ".tmp", pfile)
-def serve(c):
-    with c:
-        buf = b""
-        while b"\r\n\r\n" not in buf:
-            d = c.recv(4096)
-            if not d:
-                return
-            buf += d
-        c.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: %d\r\n\r\n%s\n"
-                  % (len(name) + 1, name.encode()))
-while True:
-    c, _ = l.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
-PY
-python3 "$T/idhttp.py" 127.0.0.1 0 "$T/a.port" A &
+python3 "$TOP_SRCDIR/t/tools/idhttp.py" 127.0.0.1 0 "$T/a.port" A &
 tap_pid $!
 wait_file "$T/a.port" '^[0-9]+$' 5
 P=$(cat "$T/a.port")
-python3 "$T/idhttp.py" 127.0.0.2 "$P" "$T/b.port" B &
+python3 "$TOP_SRCDIR/t/tools/idhttp.py" 127.0.0.2 "$P" "$T/b.port" B &
 tap_pid $!
 wait_file "$T/b.port" '^[0-9]+$' 5
 get() { curl -sk --max-time 8 "https://127.0.0.1:$(port_of "$1")/"; }

@@ -36,35 +36,9 @@ TLSWARDD=$T/nsd
 hosts() { printf '127.0.0.1 localhost\n%s\n' "$@" > "$T/hosts.new" &&
     cat "$T/hosts.new" > "$T/hosts"; }
 
-# idhttp.py ADDR PORT|0 PORTFILE NAME: an HTTP backend on ADDR that
-# answers with its NAME (SO_REUSEADDR: it can come back on its port).
-cat > "$T/idhttp.py" <<'PY'
-import os, socket, sys, threading
-addr, port, pfile, name = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
-l = socket.socket()
-l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.bind((addr, port))
-l.listen(64)
-open(pfile + ".tmp", "w").write("%d\n" % l.getsockname()[1])
-os.rename(pfile + ".tmp", pfile)
-def serve(c):
-    with c:
-        buf = b""
-        while b"\r\n\r\n" not in buf:
-            d = c.recv(4096)
-            if not d:
-                return
-            buf += d
-        body = name.encode() + b"\n"
-        c.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: %d\r\n"
-                  b"Connection: close\r\n\r\n%s" % (len(body), body))
-while True:
-    c, _ = l.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
-PY
 idhttp() {	# idhttp ADDR PORT NAME: starts one, sets IDPID and IDPORT
 	rm -f "$T/id.$3"
-	python3 "$T/idhttp.py" "$1" "$2" "$T/id.$3" "$3" &
+	python3 "$TOP_SRCDIR/t/tools/idhttp.py" "$1" "$2" "$T/id.$3" "$3" &
 	IDPID=$!
 	tap_pid $IDPID
 	wait_file "$T/id.$3" '^[0-9]+$' 5

@@ -113,6 +113,7 @@ $MC "$MPORT" many 40 > "$T/many" &
 mpid=$!; tap_pid $mpid
 sleep 2
 is "$(tls_line "$(port_of web)" during)" during "TLS sessions go on while the endpoint is flooded"
+scrape s4b; ok $? "a scrape while 16 idle connections hold every slot: served (the oldest idle one makes way)"
 wait $mpid
 out=$(cat "$T/many")
 like "$out" '^open=40 closed_at_once=(2[4-9]|3[0-9]|40) all_closed_after=[4-7]\.' "40 idle connections: those over 16 closed at once, the rest at the deadline ($out)"

@@ -184,10 +184,36 @@ conn_write(struct mconn *c)
 	return -1;
 }
 
+/* A free slot; when there is none, the slot of the oldest connection
+ * that is still waiting for its request, if it has waited for
+ * MHTTP_EVICT_AGE_MS (closed for the new one); else NULL. */
+static struct mconn *
+slot_for_new(void)
+{
+	int64_t young = wd_now_ms() + MHTTP_DEADLINE_MS - MHTTP_EVICT_AGE_MS;
+	struct mconn *old = NULL;
+	size_t i;
+
+	for (i = 0; i < MHTTP_MAX_CONNS; i++) {
+		if (mh_conns[i].fd < 0)
+			return &mh_conns[i];
+		if (!mh_conns[i].answering && mh_conns[i].deadline <= young &&
+		    (old == NULL || mh_conns[i].deadline < old->deadline))
+			old = &mh_conns[i];
+	}
+	if (old != NULL) {
+		log_warnx_limited(&mh_limit, "metrics: %d connections open; "
+		    "closing the oldest that sent no request", MHTTP_MAX_CONNS);
+		conn_close(old);
+	}
+	return old;
+}
+
 static void
 accept_all(void)
 {
-	size_t i, k;
+	struct mconn *c;
+	size_t k;
 	int fd;
 
 	for (k = 0; k < 2 * MHTTP_MAX_CONNS; k++) {
@@ -198,16 +224,14 @@ accept_all(void)
 				log_warn_limited(&mh_limit, "metrics: accept");
 			return;
 		}
-		for (i = 0; i < MHTTP_MAX_CONNS && mh_conns[i].fd >= 0; i++)
-			;
-		if (i == MHTTP_MAX_CONNS) {
+		if ((c = slot_for_new()) == NULL) {
 			log_warnx_limited(&mh_limit, "metrics: %d connections "
 			    "open; refusing one", MHTTP_MAX_CONNS);
 			close(fd);
 			continue;
 		}
-		mh_conns[i].fd = fd;
-		mh_conns[i].deadline = wd_now_ms() + MHTTP_DEADLINE_MS;
+		c->fd = fd;
+		c->deadline = wd_now_ms() + MHTTP_DEADLINE_MS;
 	}
 }
 

@@ -8,7 +8,10 @@
  * non-blocking, so a client can delay nothing but itself.
  *
  * Bounds, for clients that misbehave: at most MHTTP_MAX_CONNS
- * connections (more are accepted and closed at once), a request of at
+ * connections; when they are all open, a new one takes the place of the
+ * oldest that has not sent its request yet if that one has had
+ * MHTTP_EVICT_AGE_MS (so idle connections cannot shut a scraper out for
+ * long), else it is closed at once; a request of at
  * most MHTTP_MAX_REQUEST bytes (more: 431 and close), MHTTP_DEADLINE_MS
  * from accept to the last byte of the answer (then closed, whatever the
  * state). Only GET (and HEAD) of /metrics: 200; another path 404,
@@ -24,6 +27,7 @@
 #define MHTTP_MAX_CONNS		16
 #define MHTTP_MAX_REQUEST	4096
 #define MHTTP_DEADLINE_MS	5000
+#define MHTTP_EVICT_AGE_MS	250
 
 /* Serves on fd (a listener, non-blocking; taken over), or on nothing
  * with -1; the previous listener is closed, the connections it accepted
